@@ -1,0 +1,47 @@
+# The two commands: `make run` (the whole app) and `make test` (the whole suite).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export TIMELAPSER_DATA_DIR ?= $(CURDIR)/data
+export BIND ?= 127.0.0.1:8000
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/timelapser
+
+.PHONY: run test lint venv clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall whenever a requirements file changes.
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	@$(BIN)/python -m timelapser.keygen
+	$(BIN)/python manage.py bootstrap
+	@echo "Starting web (http://$(BIND)), capture worker, render worker and beat. Ctrl-C stops all."
+	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start web worker renderer beat
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	SECRET_KEY=lint $(BIN)/python manage.py makemigrations --check --dry-run
+
+# SQLite always; PostgreSQL too when it answers (mandatory with CI=true).
+test: lint
+	$(BIN)/pytest
+	@if $(BIN)/python -m tests.pg_available "$(TEST_DATABASE_URL)"; then \
+		echo "== The same suite on PostgreSQL =="; \
+		DATABASE_URL="$(TEST_DATABASE_URL)" $(BIN)/pytest; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL is not reachable at TEST_DATABASE_URL and CI=true: failing."; exit 1; \
+	else \
+		echo "PostgreSQL not reachable: skipped the PostgreSQL run (set TEST_DATABASE_URL)."; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,134 @@
+"""Timelapse batches (seed `timelapse_batches`) and the exact frames each holds (`timelapse_images`)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class TimelapseBatch(models.Model):
+    class BatchType(models.TextChoices):
+        CONTINUOUS = "continuous", "Continuous"
+        CHECKPOINT = "checkpoint", "Checkpoint"
+        MANUAL = "manual", "Manual"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSING = "processing", "Processing"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+
+    class GenerationMode(models.TextChoices):
+        EVERY_CAPTURE = "every_capture", "Every capture"
+        PERIODIC = "periodic", "Periodic"
+        MANUAL_ONLY = "manual_only", "Manual only"
+
+    camera = models.ForeignKey(
+        "cameras.Camera", on_delete=models.DO_NOTHING, related_name="batches", db_index=False
+    )
+    batch_type = models.CharField(max_length=20, choices=BatchType)
+    status = models.CharField(max_length=20, choices=Status, default=Status.PENDING)
+    output_filename = models.CharField(max_length=255, null=True, blank=True)
+    output_path = models.TextField(null=True, blank=True)
+    # bigint: a 4K month-long render passes 2 GiB (the seed had INTEGER).
+    file_size_bytes = models.BigIntegerField(null=True, blank=True)
+    frame_rate = models.IntegerField(default=30)
+    total_frames = models.IntegerField(default=0)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    generation_mode = models.CharField(max_length=20, choices=GenerationMode)
+    day_overlay_applied = models.BooleanField(default=False)
+    day_range_start = models.IntegerField(null=True, blank=True)
+    day_range_end = models.IntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    error_message = models.TextField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    # --- Not in the seed: traceability and recovery ---
+    # How the frames were chosen (date/day range, window, min quality, target length).
+    selection = models.JSONField(default=dict, blank=True)
+    # Frames left out by the integrity check: [{"image_id": 1, "reason": "missing file"}].
+    dropped_frames = models.JSONField(default=list, blank=True)
+    frames_done = models.IntegerField(default=0)
+    attempts = models.IntegerField(default=0)
+    # Bumped while rendering; a processing batch whose heartbeat stops lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "timelapse_batches"
+        ordering = ["-created_at"]
+        verbose_name = "timelapse batch"
+        verbose_name_plural = "timelapse batches"
+        indexes = [
+            models.Index(fields=["camera", "-created_at"], name="idx_batches_camera_created"),
+            # The render queue's question: which batches wait, oldest first.
+            models.Index(
+                fields=["status", "created_at"],
+                name="idx_batches_pending",
+                condition=models.Q(status="pending"),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(batch_type__in=["continuous", "checkpoint", "manual"]),
+                name="timelapse_batches_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "processing", "completed", "failed"]),
+                name="timelapse_batches_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(generation_mode__in=["every_capture", "periodic", "manual_only"]),
+                name="timelapse_batches_mode_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(frame_rate__gte=1, frame_rate__lte=240),
+                name="timelapse_batches_frame_rate_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_batch_type_display()} #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_frames:
+            return 100 if self.status == self.Status.COMPLETED else 0
+        return min(100, round(100 * self.frames_done / self.total_frames))
+
+
+class TimelapseImage(models.Model):
+    timelapse_batch = models.ForeignKey(
+        TimelapseBatch, on_delete=models.DO_NOTHING, related_name="frames", db_index=False
+    )
+    # bigint, like images.id (the seed had INTEGER here).
+    image = models.ForeignKey(
+        "captures.Image", on_delete=models.DO_NOTHING, related_name="batch_frames", db_index=False
+    )
+    sequence_order = models.IntegerField()
+    included_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "timelapse_images"
+        ordering = ["timelapse_batch", "sequence_order"]
+        indexes = [
+            # Replaces the seed's impossible `idx_images_orphaned` (a subquery in an
+            # index predicate): "is this image in any batch?" is an anti-join on this.
+            models.Index(fields=["image"], name="idx_timelapse_images_image"),
+        ]
+        constraints = [
+            # Also serve "frames of a batch in order" and "is image in batch" lookups.
+            models.UniqueConstraint(
+                fields=["timelapse_batch", "image"], name="timelapse_images_batch_image_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["timelapse_batch", "sequence_order"],
+                name="timelapse_images_batch_order_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sequence_order__gte=1), name="timelapse_images_order_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"batch {self.timelapse_batch_id} frame {self.sequence_order}"

@@ -1,0 +1,157 @@
+"""Cameras (seed table `cameras`): what to capture, how often, and how to label frames."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+def default_overlay_style() -> dict:
+    return {
+        "font_size": 24,
+        "font_color": "#FFFFFF",
+        "background_color": "#000000",
+        "background_opacity": 0.7,
+        "font_family": "Arial",
+    }
+
+
+def default_timezone() -> str:
+    return settings.TIME_ZONE
+
+
+def validate_timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"Unknown time zone: {value!r}") from exc
+
+
+def day_number_for(start: date | None, captured_at: datetime, tz_name: str) -> int | None:
+    """Day N of a capture: calendar days in the camera's own time zone, day 1 = start date.
+
+    The same arithmetic as the PostgreSQL trigger (see cameras/migrations/0002).
+    Captures before the start date get no number rather than "Day 0" or "Day -3".
+    """
+    if start is None:
+        return None
+    local_day = captured_at.astimezone(zoneinfo.ZoneInfo(tz_name)).date()
+    if local_day < start:
+        return None
+    return (local_day - start).days + 1
+
+
+class Camera(models.Model):
+    class Rotation(models.TextChoices):
+        NONE = "none", "None"
+        LEFT = "left", "90° left"
+        RIGHT = "right", "90° right"
+        INVERT = "invert", "180°"
+
+    class OverlayPosition(models.TextChoices):
+        TOP_LEFT = "top-left", "Top left"
+        TOP_RIGHT = "top-right", "Top right"
+        BOTTOM_LEFT = "bottom-left", "Bottom left"
+        BOTTOM_RIGHT = "bottom-right", "Bottom right"
+
+    class ContinuousMode(models.TextChoices):
+        OFF = "off", "Off"
+        EVERY_CAPTURE = "every_capture", "After every capture (coalesced)"
+        PERIODIC = "periodic", "On a schedule"
+
+    name = models.CharField(max_length=255, unique=True)
+    # HMAC-SHA-256 of the normalised URL; the URL itself is never stored here.
+    url_hash = models.CharField(max_length=64, unique=True)
+    # Where the real URL and credentials live: "env:VAR" or "secrets:ENTRY".
+    encryption_key_ref = models.CharField(max_length=64, null=True, blank=True)
+    last_health_check = models.DateTimeField(null=True, blank=True)
+    connection_failures = models.IntegerField(default=0)
+    enabled = models.BooleanField(default=True)
+    rotation = models.CharField(max_length=20, choices=Rotation, default=Rotation.NONE)
+    day_counter_enabled = models.BooleanField(default=False)
+    day_counter_start_date = models.DateField(null=True, blank=True)
+    # Not in the seed: day numbers count calendar days where the camera stands.
+    timezone = models.CharField(max_length=64, default=default_timezone, validators=[validate_timezone])
+    metadata = models.JSONField(default=dict, blank=True)
+    day_overlay_position = models.CharField(
+        max_length=20, choices=OverlayPosition, default=OverlayPosition.TOP_RIGHT
+    )
+    day_overlay_style = models.JSONField(default=default_overlay_style, blank=True)
+
+    # --- Schedule (not in the seed; drives the camera's django-celery-beat task) ---
+    capture_interval_seconds = models.PositiveIntegerField(default=60)
+    # ISO weekdays 1..7 the camera captures on; empty means every day.
+    capture_weekdays = models.JSONField(default=list, blank=True)
+    window_start = models.TimeField(null=True, blank=True)
+    window_end = models.TimeField(null=True, blank=True)
+    daylight_only = models.BooleanField(default=False)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    sunrise_offset_minutes = models.IntegerField(default=0)
+    sunset_offset_minutes = models.IntegerField(default=0)
+    periodic_task = models.OneToOneField(
+        "django_celery_beat.PeriodicTask",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+    # --- Rendering and retention (not in the seed) ---
+    continuous_mode = models.CharField(max_length=20, choices=ContinuousMode, default=ContinuousMode.OFF)
+    render_max_width = models.PositiveIntegerField(null=True, blank=True)
+    # Null means the global default from the environment.
+    retention_days = models.PositiveIntegerField(null=True, blank=True)
+    # e.g. [{"after_days": 30, "keep_one_per": "hour"}, {"after_days": 180, "keep_one_per": "day"}]
+    thinning_tiers = models.JSONField(null=True, blank=True)
+    # Set when the operator was told the camera is down, so we say it once.
+    down_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # Maintained by the database (trigger in 0002) as well as here.
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "cameras"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rotation__in=["none", "left", "right", "invert"]),
+                name="cameras_rotation_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    day_overlay_position__in=["top-left", "top-right", "bottom-left", "bottom-right"]
+                ),
+                name="cameras_overlay_position_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(continuous_mode__in=["off", "every_capture", "periodic"]),
+                name="cameras_continuous_mode_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(capture_interval_seconds__gte=1),
+                name="cameras_capture_interval_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(connection_failures__gte=0),
+                name="cameras_connection_failures_nonnegative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def has_url(self) -> bool:
+        return bool(self.url_hash)
+
+    def day_number(self, captured_at: datetime) -> int | None:
+        if not self.day_counter_enabled:
+            return None
+        return day_number_for(self.day_counter_start_date, captured_at, self.timezone)

@@ -1,0 +1,35 @@
+"""First-run setup for `make run`: key, schema, static files, an admin user."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Migrate, collect static files and create the first admin user (once)."
+
+    def handle(self, *args, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        self.stdout.write("Database migrated and static files collected.")
+
+        User = get_user_model()
+        if User.objects.filter(is_superuser=True).exists():
+            return
+        username = os.environ.get("DJANGO_SUPERUSER_USERNAME", "admin")
+        password = os.environ.get("DJANGO_SUPERUSER_PASSWORD")
+        generated = not password
+        if generated:
+            password = secrets.token_urlsafe(12)
+        User.objects.create_superuser(username=username, email="", password=password)
+        self.stdout.write(self.style.SUCCESS(f"Created admin user {username!r}."))
+        if generated:
+            # Printed once, on the first run only; it is not stored anywhere in clear.
+            self.stdout.write(self.style.WARNING(f"Its password (shown only now): {password}"))
+        self.stdout.write(f"Sign in at {settings.SITE_URL}/admin/")

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import path
+
+from timelapser.health import healthz
+
+admin.site.site_header = "Timelapser"
+admin.site.site_title = "Timelapser"
+admin.site.index_title = "Cameras, captures, timelapses and shares"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+]
