@@ -132,3 +132,38 @@ class TimelapseImage(models.Model):
 
     def __str__(self) -> str:
         return f"batch {self.timelapse_batch_id} frame {self.sequence_order}"
+
+
+class DaySegment(models.Model):
+    """One rendered day of a camera's continuous timelapse (not in the seed).
+
+    The continuous video is these segments joined with a stream copy, so a new
+    capture re-encodes only its own day. Cleanup reads this table too: an image of
+    a continuous camera is kept until a segment covers it (its day has a segment
+    whose `last_captured_at` is at or after the image's `captured_at`).
+    """
+
+    camera = models.ForeignKey(
+        "cameras.Camera", on_delete=models.DO_NOTHING, related_name="day_segments", db_index=False
+    )
+    # The calendar day in the camera's time zone.
+    local_date = models.DateField()
+    day_number = models.IntegerField(null=True, blank=True)
+    # Hash of everything that changes the pixels (overlay style, rotation, size,
+    # encoder settings); a segment with another hash is stale and re-rendered.
+    settings_hash = models.CharField(max_length=64)
+    frame_count = models.IntegerField(default=0)
+    last_captured_at = models.DateTimeField()
+    file_path = models.TextField()
+    file_size_bytes = models.BigIntegerField(default=0)
+    rendered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "timelapse_day_segments"
+        ordering = ["camera", "local_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["camera", "local_date"], name="day_segments_camera_date_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"camera {self.camera_id} {self.local_date}"

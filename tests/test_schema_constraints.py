@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
-from batches.models import TimelapseBatch, TimelapseImage
+from batches.models import DaySegment, TimelapseBatch, TimelapseImage
 from captures.models import CaptureAttempt, Image
 from sharing.models import Share, ShareBatch, ShareCustomization
 from tests.factories import make_batch, make_camera, make_image, make_share
@@ -88,6 +91,13 @@ def test_deleting_a_camera_in_sql_cascades_to_everything_it_owns():
     batch = make_batch(camera, [image])
     share = make_share([batch])
     CaptureAttempt.objects.create(camera=camera, status="success", image=image)
+    DaySegment.objects.create(
+        camera=camera,
+        local_date=date(2026, 1, 1),
+        settings_hash="x",
+        last_captured_at=timezone.now(),
+        file_path="s.mp4",
+    )
 
     execute("DELETE FROM cameras WHERE id = %s", [camera.pk])
 
@@ -96,6 +106,7 @@ def test_deleting_a_camera_in_sql_cascades_to_everything_it_owns():
     assert not TimelapseBatch.objects.exists()
     assert not TimelapseImage.objects.exists()
     assert not ShareBatch.objects.exists()
+    assert not DaySegment.objects.exists()
     assert Share.objects.filter(pk=share.pk).exists()  # a share outlives its videos
 
 
