@@ -226,3 +226,41 @@ def grab_preview(camera: Camera) -> tuple[imaging.Picture | None, int, str | Non
     except CaptureError as error:
         return None, int((time.monotonic() - started) * 1000), error.reason
     return picture, int((time.monotonic() - started) * 1000), None
+
+
+def _exif_datetime(exif: dict, tz_name: str) -> datetime | None:
+    import zoneinfo
+
+    value = exif.get("DateTimeOriginal") or exif.get("DateTime")
+    if not isinstance(value, str):
+        return None
+    try:
+        naive = datetime.strptime(value.strip(), "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    # EXIF times carry no zone; cameras write local time.
+    return naive.replace(tzinfo=zoneinfo.ZoneInfo(tz_name))
+
+
+def import_file(camera: Camera, path: Path) -> Outcome:
+    """Import one existing picture (no attempt row: nothing was attempted).
+
+    captured_at comes from EXIF DateTimeOriginal, else the file's mtime. The same
+    file imported twice (same camera, same sha256) is skipped.
+    """
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    existing = Image.objects.filter(camera=camera, file_hash=digest).first()
+    if existing is not None:
+        return Outcome(attempt=None, image=existing, already_done=True)
+    picture = imaging.decode(data)
+    captured_at = _exif_datetime(picture.exif, camera.timezone) or datetime.fromtimestamp(
+        path.stat().st_mtime, UTC
+    )
+    return store(
+        camera,
+        data,
+        captured_at,
+        record_attempt=False,
+        extra_metadata={"imported_from": path.name},
+    )
