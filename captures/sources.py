@@ -276,12 +276,14 @@ def _wait_for_slot(console: str, deadline: _Deadline) -> None:
     """At most PROTECT_RATE requests per second per console, across worker processes.
 
     Each request claims one 1/rate-second slot with an atomic cache add (Redis in
-    production, shared by all workers) and sleeps until its slot begins.
+    production, shared by all workers) and sleeps until its slot begins. Never
+    the current slot: it may have begun long ago, and sending at once could put
+    two requests closer than 1/rate seconds apart.
     """
     rate = option("PROTECT_RATE", 8)
     slot_seconds = 1.0 / rate
     bucket = opaque_key(console)
-    first = int(time.time() / slot_seconds)
+    first = int(time.time() / slot_seconds) + 1
     for slot in range(first, first + rate * 60):
         if cache.add(f"protect-slot:{bucket}:{slot}", 1, timeout=120):
             wait = slot * slot_seconds - time.time()
