@@ -59,7 +59,7 @@ def test_gives_up_after_the_retry_budget(add, console, settings):
     settings.TIMELAPSER_CAPTURE_PROTECT_RETRIES = 1
     console.script.extend([(500, {}), (502, {})])
     camera = add("protect-down", console.protect_url(), api_key=API_KEY)
-    outcome = ingest.capture(camera)
+    ingest.capture(camera)
     attempt = CaptureAttempt.objects.get(camera=camera)
     assert attempt.status == "failed" and "502" in attempt.error_message and attempt.retry_count == 1
 
