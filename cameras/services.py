@@ -77,6 +77,32 @@ def add_camera(
         raise CameraError("A camera with this name or URL already exists.") from exc
 
 
+def check_url(url: str, exclude_pk: int | None = None) -> None:
+    """Raise CameraError if `url` is unusable or another camera has it (for form validation)."""
+    secret, env_ref = secret_from_input(url)
+    _check_unique(_hash_for(secret, env_ref), exclude_pk=exclude_pk)
+
+
+def set_camera_credentials(camera: Camera, username: str = "", password: str = "", api_key: str = "") -> None:
+    """Change only the credentials of a camera whose URL is in the secrets file."""
+    ref = camera.encryption_key_ref or ""
+    if not ref.startswith("secrets:"):
+        raise CameraError("This camera's URL lives in the environment; set its credentials there too.")
+    try:
+        old = secrets.load_secret(ref)
+        secrets.store_secret(
+            secrets.CameraSecret(
+                url=old.url,
+                username=username or old.username,
+                password=password or old.password,
+                api_key=api_key or old.api_key,
+            ),
+            ref,
+        )
+    except secrets.SecretError as exc:
+        raise CameraError(str(exc)) from exc
+
+
 def set_camera_url(
     camera: Camera, url: str, username: str = "", password: str = "", api_key: str = ""
 ) -> None:
