@@ -17,6 +17,7 @@ never contains the URL, the host, the credentials or raw library/ffmpeg text
 from __future__ import annotations
 
 import email.utils
+import re
 import subprocess
 import time
 from dataclasses import dataclass
@@ -212,14 +213,15 @@ def _rtsp_url_with_credentials(secret: CameraSecret) -> str:
 
 
 def _ffmpeg_reason(stderr: str) -> str:
-    # ffmpeg's own messages start with the URL; translate, never quote.
+    # ffmpeg's own messages quote the URL; translate, never quote. Status codes
+    # are matched as words: log lines also carry hex addresses like 0x5558404a.
     text = stderr.lower()
-    if "401" in text or "unauthorized" in text:
-        return "The RTSP server refused the credentials (401 Unauthorized)."
-    if "404" in text or "not found" in text:
-        return "The RTSP server has no stream at that path (404 Not Found)."
     if "connection refused" in text:
         return "The RTSP server refused the connection (nothing listening on that port)."
+    if re.search(r"\b401\b", text) or "unauthorized" in text:
+        return "The RTSP server refused the credentials (401 Unauthorized)."
+    if re.search(r"\b404\b", text) or "stream not found" in text:
+        return "The RTSP server has no stream at that path (404 Not Found)."
     if "name or service not known" in text or "resolve" in text:
         return "The RTSP server's host name could not be resolved (DNS failure)."
     if "timed out" in text or "timeout" in text:
