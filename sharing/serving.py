@@ -43,7 +43,8 @@ def resolve_data_path(relative: str) -> Path | None:
 def content_disposition(filename: str) -> str:
     """RFC 6266 attachment header: an ASCII fallback plus the exact UTF-8 name."""
     ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
-    ascii_name = re.sub(r"[^A-Za-z0-9._ ()\-]", "_", ascii_name).strip() or "video"
+    ascii_name = re.sub(r"[^A-Za-z0-9._ ()\-]", "_", ascii_name)
+    ascii_name = re.sub(r"\s+", " ", ascii_name).strip() or "video.mp4"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
