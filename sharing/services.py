@@ -71,6 +71,10 @@ def theme_of(share: Share) -> Theme:
         custom = share.customization
     except ShareCustomization.DoesNotExist:
         custom = None
+    return theme_of_customization(custom)
+
+
+def theme_of_customization(custom: ShareCustomization | None) -> Theme:
     config = custom.theme_config if custom and isinstance(custom.theme_config, dict) else {}
     options = default_display_options()
     if custom and isinstance(custom.display_options, dict):
@@ -219,6 +223,13 @@ def create_share(
             for order, batch in enumerate(batches, start=1)
         )
     return share
+
+
+def absolute_url(path: str) -> str:
+    """An absolute URL on the public site (settings.SITE_URL), for unfurls and copy links."""
+    from django.conf import settings
+
+    return settings.SITE_URL + path
 
 
 def output_file(batch: TimelapseBatch) -> Path | None:

@@ -96,10 +96,6 @@ def _visible_share(request: HttpRequest, token: str) -> Share | None:
     return share
 
 
-def absolute(path: str) -> str:
-    return settings.SITE_URL + path
-
-
 def _video_context(share: Share, items: list[services.Item], *, public: bool) -> list[dict]:
     rows = []
     token = share.token
@@ -145,20 +141,20 @@ def _gallery(request: HttpRequest, share: Share, items: list[services.Item]):
 
 def _meta(share: Share, videos: list[dict], *, locked: bool) -> dict:
     """Open Graph / Twitter / oEmbed data; a locked share exposes no video or poster URL."""
-    page_url = absolute(reverse("sharing:page", args=[share.token]))
+    page_url = services.absolute_url(reverse("sharing:page", args=[share.token]))
     meta = {"url": page_url, "title": share.title, "description": share.description or ""}
     if locked or not videos:
         return meta
     first = videos[0]
     meta.update(
-        image=absolute(first["poster_url"]),
-        video=absolute(first["video_url"]),
+        image=services.absolute_url(first["poster_url"]),
+        video=services.absolute_url(first["video_url"]),
         width=first["width"],
         height=first["height"],
     )
     if share.embed_enabled:
-        meta["player"] = absolute(reverse("sharing:embed", args=[share.token]))
-        meta["oembed"] = absolute(reverse("sharing:oembed")) + "?format=json&url=" + page_url
+        meta["player"] = services.absolute_url(reverse("sharing:embed", args=[share.token]))
+        meta["oembed"] = services.absolute_url(reverse("sharing:oembed")) + "?format=json&url=" + page_url
     return meta
 
 
@@ -237,7 +233,7 @@ def embed(request: HttpRequest, token: str) -> HttpResponse:
         "theme": services.theme_of(share),
         "videos": videos[:1],
         "locked": locked,
-        "page_url": absolute(reverse("sharing:page", args=[share.token])),
+        "page_url": services.absolute_url(reverse("sharing:page", args=[share.token])),
     }
     if not locked:
         services.count_view(share)
@@ -360,7 +356,7 @@ def oembed(request: HttpRequest) -> HttpResponse:
     width, height = _fit(
         *size, _positive_int(request.GET.get("maxwidth")), _positive_int(request.GET.get("maxheight"))
     )
-    embed_url = absolute(reverse("sharing:embed", args=[share.token]))
+    embed_url = services.absolute_url(reverse("sharing:embed", args=[share.token]))
     html = render_to_string(
         "sharing/oembed_iframe.html",
         {"src": embed_url, "width": width, "height": height, "title": share.title},
@@ -377,7 +373,7 @@ def oembed(request: HttpRequest) -> HttpResponse:
     }
     if item:
         data.update(
-            thumbnail_url=absolute(reverse("sharing:poster", args=[share.token, item.pk])),
+            thumbnail_url=services.absolute_url(reverse("sharing:poster", args=[share.token, item.pk])),
             thumbnail_width=size[0],
             thumbnail_height=size[1],
         )

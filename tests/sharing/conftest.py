@@ -45,6 +45,8 @@ def _fresh_limits(settings):
     settings.SHARING_MEDIA_RATE_LIMIT = "10000/m"
     settings.SHARING_UNLOCK_RATE_LIMIT = "10000/m"
     settings.SITE_URL = "https://timelapse.example.org"
+    # Hashing cost is not under test here; PBKDF2 at full strength costs seconds per test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield
     cache.clear()
 
