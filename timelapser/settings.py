@@ -209,3 +209,18 @@ TIMELAPSER_CAPTURE_MAX_BYTES = env.int("TIMELAPSER_CAPTURE_MAX_BYTES", default=2
 # UniFi Protect: requests per second per console, and retries on 408/429/5xx.
 TIMELAPSER_CAPTURE_PROTECT_RATE = env.int("TIMELAPSER_CAPTURE_PROTECT_RATE", default=8)
 TIMELAPSER_CAPTURE_PROTECT_RETRIES = env.int("TIMELAPSER_CAPTURE_PROTECT_RETRIES", default=3)
+
+# --- Sharing ----------------------------------------------------------------
+# Per-IP limits on the public share routes (django-ratelimit; counts live in the
+# default cache, so production needs a shared one: CACHE_URL=redis://127.0.0.1:6379/1).
+# Behind a proxy, set RATELIMIT_IP_META_KEY (e.g. HTTP_X_REAL_IP) to the header it sets.
+SHARING_RATE_LIMIT = env.str("SHARING_RATE_LIMIT", default="120/m")
+SHARING_MEDIA_RATE_LIMIT = env.str("SHARING_MEDIA_RATE_LIMIT", default="1200/m")
+SHARING_UNLOCK_RATE_LIMIT = env.str("SHARING_UNLOCK_RATE_LIMIT", default="10/m")
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+if env.str("RATELIMIT_IP_META_KEY", default=""):
+    RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY")
+# "" (Django streams the file), "x-accel-redirect" (nginx) or "x-sendfile" (Apache, lighttpd).
+SHARING_FILE_OFFLOAD = env.str("SHARING_FILE_OFFLOAD", default="")
+# nginx `internal` location that maps onto DATA_DIR (see README "Sharing").
+SHARING_ACCEL_REDIRECT_PREFIX = env.str("SHARING_ACCEL_REDIRECT_PREFIX", default="/protected/")

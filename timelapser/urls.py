@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from timelapser.health import healthz
 
@@ -10,4 +10,5 @@ admin.site.index_title = "Cameras, captures, timelapses and shares"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("", include("sharing.urls")),
 ]
