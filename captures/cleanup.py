@@ -84,6 +84,8 @@ class CameraReport:
     kept_age: int = 0
     kept_protected: int = 0
     kept_tier: int = 0
+    # Set when the camera's own policy is invalid: it is skipped, the others go on.
+    error: str = ""
 
 
 @dataclass
@@ -113,6 +115,12 @@ def run_cleanup(
         if camera_names:
             cameras = cameras.filter(name__in=camera_names)
         for camera in cameras:
+            try:
+                retention.policy_for(camera)
+            except ValueError as exc:
+                log.error("cleanup %s skipped: %s", camera.name, exc)
+                report.cameras.append(CameraReport(camera=camera.name, policy="", error=str(exc)))
+                continue
             report.cameras.append(clean_camera(camera, now=now, dry_run=dry_run, report=report))
         if not camera_names:
             # Whole-installation steps; a run for one camera stays about that camera.

@@ -240,3 +240,16 @@ def test_batch_rows_left_in_pending_batches_still_point_at_images():
     assert list(TimelapseImage.objects.filter(timelapse_batch=batch).values_list("image_id", flat=True)) == [
         keep.pk
     ]
+
+
+def test_a_camera_with_an_invalid_policy_is_skipped_and_the_others_are_cleaned():
+    broken = make_camera(name="broken", thinning_tiers=[{"after_days": 3, "keep_one_per": "fortnight"}])
+    fine = make_camera(name="fine")
+    untouched = image_file(broken, days_ago(60))
+    gone = image_file(fine, days_ago(60))
+    err = StringIO()
+
+    call_command("cleanup", stdout=StringIO(), stderr=err)
+
+    assert exists(untouched) and not exists(gone)
+    assert "broken: skipped, its retention policy is invalid" in err.getvalue()

@@ -39,6 +39,9 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write("Dry run: nothing is changed.")
         for c in report.cameras:
+            if c.error:
+                self.stderr.write(f"{c.camera}: skipped, its retention policy is invalid: {c.error}")
+                continue
             self.stdout.write(
                 f"{c.camera}: {verb} {c.deleted} images ({_size(c.deleted_bytes)}); "
                 f"kept {c.kept_age} by age, {c.kept_protected} protected, {c.kept_tier} by tier "
