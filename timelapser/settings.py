@@ -224,3 +224,21 @@ if env.str("RATELIMIT_IP_META_KEY", default=""):
 SHARING_FILE_OFFLOAD = env.str("SHARING_FILE_OFFLOAD", default="")
 # nginx `internal` location that maps onto DATA_DIR (see README "Sharing").
 SHARING_ACCEL_REDIRECT_PREFIX = env.str("SHARING_ACCEL_REDIRECT_PREFIX", default="/protected/")
+
+# --- Retention and cleanup ---
+# Keep every image this many days (a camera's retention_days overrides it).
+TIMELAPSER_RETENTION_DAYS = env.int("TIMELAPSER_RETENTION_DAYS", default=30)
+# After the retention period, thin instead of delete: "30:hour,180:day" keeps one image
+# per hour after 30 days and one per day after 180; "365:none" deletes after a year.
+# Empty: delete what is past retention. Parsed by captures.retention.parse_thinning_tiers.
+TIMELAPSER_THINNING_TIERS = env.str("TIMELAPSER_THINNING_TIERS", default="")
+TIMELAPSER_ATTEMPTS_RETENTION_DAYS = env.int("TIMELAPSER_ATTEMPTS_RETENTION_DAYS", default=90)
+# Below this share of free space under DATA_DIR an urgent cleanup runs.
+TIMELAPSER_DISK_LOW_PERCENT = env.float("TIMELAPSER_DISK_LOW_PERCENT", default=5.0)
+# Files under DATA_DIR/images no row refers to are removed once older than this,
+# so a capture still writing (row not yet committed) is never swept.
+TIMELAPSER_ORPHAN_GRACE_HOURS = env.int("TIMELAPSER_ORPHAN_GRACE_HOURS", default=6)
+# Maintenance (cleanup, disk checks) has its own queue, consumed by the capture
+# worker beside `capture`: it takes one worker slot, never a place in the capture
+# queue's line, and never waits behind an hour-long render.
+CELERY_TASK_ROUTES["timelapser.tasks.*"] = {"queue": "maintenance"}
