@@ -203,5 +203,3 @@ LOGGING = {
 # --- Operator experience (notifications, dashboard) ---
 # Consecutive failed captures before "camera down" is sent (once; "back up" once on recovery).
 TIMELAPSER_NOTIFY_DOWN_AFTER = env.int("TIMELAPSER_NOTIFY_DOWN_AFTER", default=3)
-# Below this share of free space on the data disk the admin shows a banner.
-TIMELAPSER_DISK_LOW_PERCENT = env.float("TIMELAPSER_DISK_LOW_PERCENT", default=10.0)

@@ -8,6 +8,9 @@ from pathlib import Path
 
 from django.conf import settings
 
+# The cleanup settings define TIMELAPSER_DISK_LOW_PERCENT; this is its default, for use before they do.
+DEFAULT_LOW_PERCENT = 5.0
+
 
 def free_disk_percent(path: Path | str) -> float:
     usage = shutil.disk_usage(path)
@@ -26,7 +29,8 @@ def disk_status() -> DiskStatus:
     try:
         from captures.retention import disk_low
     except ImportError:
-        return DiskStatus(low=free < settings.TIMELAPSER_DISK_LOW_PERCENT, free_percent=free)
+        threshold = getattr(settings, "TIMELAPSER_DISK_LOW_PERCENT", DEFAULT_LOW_PERCENT)
+        return DiskStatus(low=free < threshold, free_percent=free)
     answer = disk_low()
     # Accept either a bare bool or a (low, ...) tuple, whichever the cleanup code settles on.
     if isinstance(answer, tuple):

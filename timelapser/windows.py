@@ -1,7 +1,9 @@
 """Is a camera inside its capture window right now? (weekdays, local time window, daylight)
 
 The dashboard uses this to tell "outside its window" from "failing". The capture
-scheduler owns the authoritative rule; this reads the same Camera fields.
+scheduler owns the authoritative rule (cameras.schedule.capture_window_reason);
+is_within_window defers to it when present and falls back to the same reading
+of the Camera fields here.
 """
 
 from __future__ import annotations
@@ -54,6 +56,13 @@ def is_daylight(camera, now: datetime) -> bool:
 
 
 def is_within_window(camera, now: datetime) -> bool:
+    """Inside the window the capture scheduler uses; its own rule wins when it is installed."""
+    try:
+        from cameras.schedule import capture_window_reason
+    except ImportError:
+        pass
+    else:
+        return capture_window_reason(camera, now) is None
     local = _local(camera, now)
     weekdays = camera.capture_weekdays or []
     if weekdays and local.isoweekday() not in weekdays:
