@@ -36,7 +36,7 @@ def fail_capture(camera: Camera) -> None:
         camera=camera, status=CaptureAttempt.Status.TIMEOUT, error_message="timed out"
     )
     with committed(execute=True):
-        capture_failed.send(sender=CaptureAttempt, camera=camera, attempt=attempt)
+        capture_failed.send(sender=Camera, camera=camera, attempt=attempt)
 
 
 def succeed_capture(camera: Camera) -> None:
@@ -45,7 +45,7 @@ def succeed_capture(camera: Camera) -> None:
     camera.refresh_from_db()
     image = make_image(camera)
     with committed(execute=True):
-        image_captured.send(sender=CaptureAttempt, camera=camera, image=image)
+        image_captured.send(sender=Camera, camera=camera, image=image)
 
 
 @pytest.fixture
