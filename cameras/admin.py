@@ -1,10 +1,87 @@
-from django.contrib import admin
+"""Camera admin: write-only URL and credentials, "Test connection" and "Capture now"."""
+
+from __future__ import annotations
+
+import base64
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
 from cameras.models import Camera
+from cameras.services import CameraError, check_url, set_camera_credentials, set_camera_url
+
+WRITE_ONLY = "Write-only: never shown again. Leave empty to keep the current value."
+
+
+class CameraForm(forms.ModelForm):
+    # Rendered empty every time (render_value=False): the admin never sends a secret back.
+    camera_url = forms.CharField(
+        label="Camera URL",
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "size": 60}),
+        help_text="http(s)://HOST/snap.jpeg, rtsp(s)://NVR:7441/ALIAS, unifi-protect://CONSOLE/CAMERA_ID "
+        "or env:VARIABLE. " + WRITE_ONLY,
+    )
+    username = forms.CharField(required=False, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    password = forms.CharField(
+        required=False, widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+    )
+    api_key = forms.CharField(
+        label="API key (UniFi Protect)",
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=WRITE_ONLY,
+    )
+
+    class Meta:
+        model = Camera
+        # Never url_hash or encryption_key_ref: neither is shown nor typed.
+        fields = [
+            "name",
+            "enabled",
+            "capture_interval_seconds",
+            "capture_weekdays",
+            "window_start",
+            "window_end",
+            "daylight_only",
+            "latitude",
+            "longitude",
+            "sunrise_offset_minutes",
+            "sunset_offset_minutes",
+            "rotation",
+            "timezone",
+            "day_counter_enabled",
+            "day_counter_start_date",
+            "day_overlay_position",
+            "day_overlay_style",
+            "continuous_mode",
+            "render_max_width",
+            "retention_days",
+            "thinning_tiers",
+            "metadata",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        url = data.get("camera_url", "").strip()
+        if not url and not self.instance.pk:
+            self.add_error("camera_url", "A new camera needs its URL.")
+        elif url:
+            try:
+                check_url(url, exclude_pk=self.instance.pk)
+            except CameraError as exc:
+                self.add_error("camera_url", str(exc))
+        return data
 
 
 @admin.register(Camera)
 class CameraAdmin(admin.ModelAdmin):
+    form = CameraForm
+    change_form_template = "admin/cameras/camera/change_form.html"
     list_display = [
         "name",
         "enabled",
@@ -17,7 +94,6 @@ class CameraAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     # The URL lives outside the database; its hash and the secret's location are
     # never shown either (a hash of a LAN URL is brute-forced in seconds).
-    exclude = ["url_hash", "encryption_key_ref"]
     readonly_fields = [
         "url_configured",
         "last_health_check",
@@ -25,7 +101,127 @@ class CameraAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+    fieldsets = [
+        (None, {"fields": ["name", "enabled", "url_configured"]}),
+        ("Connection (write-only)", {"fields": ["camera_url", "username", "password", "api_key"]}),
+        (
+            "Schedule",
+            {
+                "fields": [
+                    "capture_interval_seconds",
+                    "capture_weekdays",
+                    ("window_start", "window_end"),
+                    "daylight_only",
+                    ("latitude", "longitude"),
+                    ("sunrise_offset_minutes", "sunset_offset_minutes"),
+                ]
+            },
+        ),
+        (
+            "Pictures and Day N",
+            {
+                "fields": [
+                    "rotation",
+                    "timezone",
+                    "day_counter_enabled",
+                    "day_counter_start_date",
+                    "day_overlay_position",
+                    "day_overlay_style",
+                ]
+            },
+        ),
+        (
+            "Rendering and retention",
+            {
+                "fields": [
+                    "continuous_mode",
+                    "render_max_width",
+                    "retention_days",
+                    "thinning_tiers",
+                    "metadata",
+                ]
+            },
+        ),
+        ("Health", {"fields": ["connection_failures", "last_health_check", "created_at", "updated_at"]}),
+    ]
 
     @admin.display(boolean=True, description="URL set")
     def url_configured(self, camera: Camera) -> bool:
-        return camera.has_url
+        return camera.has_url and bool(camera.encryption_key_ref)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        url = data.get("camera_url", "").strip()
+        credentials = {k: data.get(k, "") for k in ("username", "password", "api_key")}
+        try:
+            if url:
+                set_camera_url(obj, url, **credentials)
+                return
+            obj.save()
+            if any(credentials.values()):
+                set_camera_credentials(obj, **credentials)
+        except CameraError as exc:
+            messages.error(request, str(exc))
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<int:camera_id>/test-connection/",
+                self.admin_site.admin_view(self.test_connection_view),
+                name="cameras_camera_test_connection",
+            ),
+            path(
+                "<int:camera_id>/capture-now/",
+                self.admin_site.admin_view(self.capture_now_view),
+                name="cameras_camera_capture_now",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    def _camera_or_deny(self, request: HttpRequest, camera_id: int) -> Camera:
+        camera = get_object_or_404(Camera, pk=camera_id)
+        if not self.has_change_permission(request, camera):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        return camera
+
+    def test_connection_view(self, request: HttpRequest, camera_id: int) -> HttpResponse:
+        """Grab one frame without storing it: show it with its size and latency, or why not."""
+        from captures.ingest import grab_preview
+
+        camera = self._camera_or_deny(request, camera_id)
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:cameras_camera_change", args=[camera.pk]))
+        picture, latency_ms, reason = grab_preview(camera)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "camera": camera,
+            "title": f"Test connection: {camera.name}",
+            "latency_ms": latency_ms,
+            "reason": reason,
+        }
+        if picture is not None:
+            mime = "image/png" if picture.format == "PNG" else "image/jpeg"
+            context.update(
+                picture=picture,
+                size_kb=round(len(picture.data) / 1024, 1),
+                data_uri=f"data:{mime};base64,{base64.b64encode(picture.data).decode()}",
+            )
+        return TemplateResponse(request, "cameras/test_connection.html", context)
+
+    def capture_now_view(self, request: HttpRequest, camera_id: int) -> HttpResponse:
+        """Capture synchronously (POST only; a GET just goes back to the camera)."""
+        from captures.ingest import capture
+
+        camera = self._camera_or_deny(request, camera_id)
+        if request.method == "POST":
+            outcome = capture(camera)
+            if outcome.ok:
+                messages.success(
+                    request, f"Captured image {outcome.image.pk} ({outcome.attempt.duration_ms} ms)."
+                )
+            else:
+                messages.error(request, f"Capture {outcome.attempt.status}: {outcome.reason}")
+        return HttpResponseRedirect(reverse("admin:cameras_camera_change", args=[camera.pk]))

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 
 
 def default_overlay_style() -> dict:
@@ -146,6 +146,31 @@ class Camera(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        # The beat entry follows the camera in the same transaction: a camera
+        # disabled here is never fired again, and a failed save leaves no task.
+        from cameras.schedule import sync_periodic_task
+
+        with transaction.atomic(using=kwargs.get("using")):
+            super().save(*args, **kwargs)
+            update_fields = kwargs.get("update_fields")
+            if update_fields is None or {"enabled", "capture_interval_seconds", "encryption_key_ref"} & set(
+                update_fields
+            ):
+                sync_periodic_task(self)
+
+    def delete(self, *args, **kwargs):
+        from cameras.secrets import delete_secret
+
+        with transaction.atomic(using=kwargs.get("using")):
+            task = self.periodic_task
+            ref = self.encryption_key_ref
+            result = super().delete(*args, **kwargs)
+            if task is not None:
+                task.delete()
+            transaction.on_commit(lambda: delete_secret(ref, missing_ok=True))
+        return result
 
     @property
     def has_url(self) -> bool:

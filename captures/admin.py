@@ -1,11 +1,58 @@
+"""Image and attempt admin: thumbnails, filters by camera / day / date / quality, previews."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from PIL import Image as PILImage
 
 from captures.models import CaptureAttempt, Image
+
+THUMB_SIZE = (160, 120)
+
+
+class QualityFilter(admin.SimpleListFilter):
+    title = "quality"
+    parameter_name = "quality"
+    BANDS = {"good": (70, 100), "fair": (40, 69), "poor": (0, 39)}
+
+    def lookups(self, request, model_admin):
+        return [
+            ("good", "Good (70-100)"),
+            ("fair", "Fair (40-69)"),
+            ("poor", "Poor (0-39)"),
+            ("none", "Not scored"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "none":
+            return queryset.filter(quality_score__isnull=True)
+        if self.value() in self.BANDS:
+            low, high = self.BANDS[self.value()]
+            return queryset.filter(quality_score__gte=low, quality_score__lte=high)
+        return queryset
+
+
+def _image_file(image: Image) -> Path:
+    root = Path(settings.DATA_DIR).resolve()
+    path = (root / image.file_path).resolve()
+    if root not in path.parents or not path.is_file():
+        raise Http404("The image file is missing.")
+    return path
 
 
 @admin.register(Image)
 class ImageAdmin(admin.ModelAdmin):
     list_display = [
+        "thumbnail",
         "filename",
         "camera",
         "captured_at",
@@ -15,12 +62,59 @@ class ImageAdmin(admin.ModelAdmin):
         "height",
         "file_size_bytes",
     ]
-    list_filter = ["camera", "format"]
+    list_filter = ["camera", "day_number", QualityFilter, "format"]
     search_fields = ["filename"]
     date_hierarchy = "captured_at"
     list_select_related = ["camera"]
-    readonly_fields = ["day_number", "created_at"]
+    readonly_fields = ["preview", "day_number", "created_at"]
     show_full_result_count = False  # COUNT(*) over millions of images on every page is slow
+
+    @admin.display(description="")
+    def thumbnail(self, image: Image) -> str:
+        url = reverse("admin:captures_image_thumbnail", args=[image.pk])
+        return format_html('<img src="{}" alt="" loading="lazy" width="80">', url)
+
+    @admin.display(description="Preview")
+    def preview(self, image: Image) -> str:
+        if not image.pk:
+            return "-"
+        url = reverse("admin:captures_image_file", args=[image.pk])
+        return format_html('<a href="{0}"><img src="{0}" alt="" style="max-width:640px;width:100%"></a>', url)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:image_id>/thumbnail/",
+                self.admin_site.admin_view(self.thumbnail_view),
+                name="captures_image_thumbnail",
+            ),
+            path(
+                "<int:image_id>/file/", self.admin_site.admin_view(self.file_view), name="captures_image_file"
+            ),
+            *super().get_urls(),
+        ]
+
+    def _image(self, request: HttpRequest, image_id: int) -> Image:
+        image = get_object_or_404(Image, pk=image_id)
+        if not self.has_view_permission(request, image):
+            raise PermissionDenied
+        return image
+
+    def thumbnail_view(self, request: HttpRequest, image_id: int) -> HttpResponse:
+        path_ = _image_file(self._image(request, image_id))
+        with PILImage.open(path_) as picture:
+            picture.draft("RGB", THUMB_SIZE)
+            picture.thumbnail(THUMB_SIZE)
+            out = io.BytesIO()
+            picture.convert("RGB").save(out, "JPEG", quality=80)
+        response = HttpResponse(out.getvalue(), content_type="image/jpeg")
+        response["Cache-Control"] = "private, max-age=86400"
+        return response
+
+    def file_view(self, request: HttpRequest, image_id: int) -> HttpResponse:
+        image = self._image(request, image_id)
+        content_type = "image/png" if image.format == "PNG" else "image/jpeg"
+        return FileResponse(_image_file(image).open("rb"), content_type=content_type)
 
 
 @admin.register(CaptureAttempt)

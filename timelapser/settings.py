@@ -200,6 +200,16 @@ LOGGING = {
     },
 }
 
+# --- capture ---
+# Per-capture network limits (seconds) and the largest answer accepted (bytes).
+TIMELAPSER_CAPTURE_CONNECT_TIMEOUT = env.float("TIMELAPSER_CAPTURE_CONNECT_TIMEOUT", default=5.0)
+TIMELAPSER_CAPTURE_READ_TIMEOUT = env.float("TIMELAPSER_CAPTURE_READ_TIMEOUT", default=10.0)
+TIMELAPSER_CAPTURE_DEADLINE = env.float("TIMELAPSER_CAPTURE_DEADLINE", default=20.0)
+TIMELAPSER_CAPTURE_MAX_BYTES = env.int("TIMELAPSER_CAPTURE_MAX_BYTES", default=20 * 1024 * 1024)
+# UniFi Protect: requests per second per console, and retries on 408/429/5xx.
+TIMELAPSER_CAPTURE_PROTECT_RATE = env.int("TIMELAPSER_CAPTURE_PROTECT_RATE", default=8)
+TIMELAPSER_CAPTURE_PROTECT_RETRIES = env.int("TIMELAPSER_CAPTURE_PROTECT_RETRIES", default=3)
+
 # --- Operator experience (notifications, dashboard) ---
 # Consecutive failed captures before "camera down" is sent (once; "back up" once on recovery).
 TIMELAPSER_NOTIFY_DOWN_AFTER = env.int("TIMELAPSER_NOTIFY_DOWN_AFTER", default=3)

@@ -1,0 +1,150 @@
+"""Adding a camera and changing its URL: hash, uniqueness and secret storage in one place."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from cameras import secrets
+from cameras.models import Camera
+
+
+class CameraError(Exception):
+    """An operator mistake (duplicate camera, bad URL); the message is safe to show."""
+
+
+def secret_from_input(
+    url: str, username: str = "", password: str = "", api_key: str = ""
+) -> tuple[secrets.CameraSecret | None, str | None]:
+    """(secret to store, env ref) for what an operator typed; exactly one is set.
+
+    `env:VAR` keeps the URL in the environment; anything else is a URL that goes
+    into the encrypted secrets file, with inline user:password@ moved out of it.
+    """
+    url = url.strip()
+    if url.startswith("env:"):
+        var = url.removeprefix("env:")
+        if not var.isidentifier():
+            raise CameraError("env: must name an environment variable, e.g. env:FRONT_CAM_URL.")
+        return None, url
+    bare, inline_user, inline_password = secrets.split_credentials(url)
+    return (
+        secrets.CameraSecret(
+            url=bare,
+            username=username or inline_user,
+            password=password or inline_password,
+            api_key=api_key,
+        ),
+        None,
+    )
+
+
+def _hash_for(secret: secrets.CameraSecret | None, env_ref: str | None) -> str:
+    try:
+        real = secret if secret is not None else secrets.load_secret(env_ref)
+        return secrets.url_hash(real.url)
+    except secrets.SecretError as exc:
+        raise CameraError(str(exc)) from exc
+
+
+def _check_unique(digest: str, exclude_pk: int | None = None) -> None:
+    clash = Camera.objects.filter(url_hash=digest).exclude(pk=exclude_pk).first()
+    if clash is not None:
+        raise CameraError(f"This URL is already used by camera {clash.name!r}; a camera can be added once.")
+
+
+def add_camera(
+    name: str, url: str, username: str = "", password: str = "", api_key: str = "", **fields: Any
+) -> Camera:
+    """Create a camera; CameraError (never containing the URL) on a duplicate or bad URL."""
+    if Camera.objects.filter(name=name).exists():
+        raise CameraError(f"A camera named {name!r} already exists.")
+    secret, env_ref = secret_from_input(url, username, password, api_key)
+    digest = _hash_for(secret, env_ref)
+    _check_unique(digest)
+    try:
+        ref = env_ref or secrets.store_secret(secret)
+    except secrets.SecretError as exc:
+        raise CameraError(str(exc)) from exc
+    try:
+        with transaction.atomic():
+            return Camera.objects.create(name=name, url_hash=digest, encryption_key_ref=ref, **fields)
+    except IntegrityError as exc:
+        secrets.delete_secret(ref, missing_ok=True)
+        # A concurrent add of the same URL or name lost the race to the unique constraint.
+        raise CameraError("A camera with this name or URL already exists.") from exc
+
+
+def check_url(url: str, exclude_pk: int | None = None) -> None:
+    """Raise CameraError if `url` is unusable or another camera has it (for form validation)."""
+    secret, env_ref = secret_from_input(url)
+    _check_unique(_hash_for(secret, env_ref), exclude_pk=exclude_pk)
+
+
+def set_camera_credentials(camera: Camera, username: str = "", password: str = "", api_key: str = "") -> None:
+    """Change only the credentials of a camera whose URL is in the secrets file."""
+    ref = camera.encryption_key_ref or ""
+    if not ref.startswith("secrets:"):
+        raise CameraError("This camera's URL lives in the environment; set its credentials there too.")
+    try:
+        old = secrets.load_secret(ref)
+        secrets.store_secret(
+            secrets.CameraSecret(
+                url=old.url,
+                username=username or old.username,
+                password=password or old.password,
+                api_key=api_key or old.api_key,
+            ),
+            ref,
+        )
+    except secrets.SecretError as exc:
+        raise CameraError(str(exc)) from exc
+
+
+def set_camera_url(
+    camera: Camera, url: str, username: str = "", password: str = "", api_key: str = ""
+) -> None:
+    """Point an existing camera at a new URL/credentials (admin form). Saves the camera."""
+    secret, env_ref = secret_from_input(url, username, password, api_key)
+    digest = _hash_for(secret, env_ref)
+    _check_unique(digest, exclude_pk=camera.pk)
+    old_ref = camera.encryption_key_ref
+    try:
+        if env_ref:
+            ref = env_ref
+        else:
+            reuse = old_ref if old_ref and old_ref.startswith("secrets:") else None
+            ref = secrets.store_secret(secret, reuse)
+    except secrets.SecretError as exc:
+        raise CameraError(str(exc)) from exc
+    camera.url_hash = digest
+    camera.encryption_key_ref = ref
+    camera.save()
+    if old_ref and old_ref != ref:
+        secrets.delete_secret(old_ref, missing_ok=True)
+
+
+def rehash_all() -> int:
+    """Recompute every camera's url_hash (after SECRET_KEY changed); returns how many changed."""
+    changed = 0
+    for camera in Camera.objects.exclude(encryption_key_ref=None).exclude(encryption_key_ref=""):
+        try:
+            digest = secrets.url_hash(secrets.load_secret(camera.encryption_key_ref).url)
+        except secrets.SecretError:
+            continue
+        if digest != camera.url_hash:
+            Camera.objects.filter(pk=camera.pk).update(url_hash=digest)
+            changed += 1
+    return changed
+
+
+def env_value(var: str | None, what: str) -> str:
+    """Read a credential from the environment for a command (never from argv, which `ps` shows)."""
+    if not var:
+        return ""
+    value = os.environ.get(var, "")
+    if not value:
+        raise CameraError(f"Environment variable {var} ({what}) is not set.")
+    return value

@@ -1,0 +1,266 @@
+"""The capture pipeline: fetch, validate, rotate, score, write safely, record the attempt.
+
+One call of `capture()` is one attempt: it always leaves exactly one
+capture_attempts row (unless the slot already has its image), and on failure
+no image row and no file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from cameras import secrets
+from cameras.models import Camera
+from captures import imaging, sources
+from captures.models import CaptureAttempt, Image
+from captures.signals import capture_failed, image_captured
+from captures.sources import CaptureError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    attempt: CaptureAttempt | None
+    image: Image | None
+    # True when the slot already had its image (a retried task): nothing was done.
+    already_done: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.image is not None
+
+    @property
+    def reason(self) -> str:
+        if self.attempt is not None and self.attempt.error_message:
+            return self.attempt.error_message
+        return "ok"
+
+
+def image_relpath(camera: Camera, captured_at: datetime, fmt: str) -> Path:
+    """images/<camera id>/<YYYY>/<MM>/<DD>/<UTC timestamp>.<ext>.
+
+    UTC, because local clocks repeat an hour each autumn and two files would
+    share a name; the camera id, because names change and may hold any character.
+    """
+    utc = captured_at.astimezone(UTC)
+    name = f"{utc:%Y%m%dT%H%M%S}_{utc:%f}Z.{imaging.EXTENSIONS[fmt]}"
+    return Path("images") / str(camera.pk) / f"{utc:%Y}" / f"{utc:%m}" / f"{utc:%d}" / name
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Temp name, write, fsync, rename: a crash or a full disk never leaves a half file
+    under a real name, and a failed write removes its temp file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+        os.close(fd)
+        fd = -1
+        if path.exists():
+            raise FileExistsError("an image with this timestamp already exists")
+        tmp.rename(path)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _previous_hash(camera: Camera) -> str | None:
+    return (
+        Image.objects.filter(camera=camera)
+        .order_by("-captured_at")
+        .values_list("file_hash", flat=True)
+        .first()
+    )
+
+
+def _record_failure(camera: Camera, error: CaptureError, started: float) -> Outcome:
+    now = timezone.now()
+    with transaction.atomic():
+        attempt = CaptureAttempt.objects.create(
+            camera=camera,
+            attempted_at=now,
+            status=error.status,
+            error_message=error.reason,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            retry_count=error.retries,
+        )
+        Camera.objects.filter(pk=camera.pk).update(
+            connection_failures=F("connection_failures") + 1, last_health_check=now
+        )
+        transaction.on_commit(lambda: capture_failed.send(sender=Camera, camera=camera, attempt=attempt))
+    # The reason is our own sentence and never holds the URL.
+    logger.warning("capture failed: camera=%s status=%s reason=%s", camera.pk, error.status, error.reason)
+    return Outcome(attempt=attempt, image=None)
+
+
+def store(
+    camera: Camera,
+    data: bytes,
+    captured_at: datetime,
+    *,
+    slot: datetime | None = None,
+    started: float | None = None,
+    retries: int = 0,
+    extra_metadata: dict | None = None,
+    record_attempt: bool = True,
+) -> Outcome:
+    """Validate, rotate, score and store one picture; CaptureError if it is not one.
+
+    The file is written before the row: if the insert fails the file is removed,
+    and a file without a row is never left behind.
+    """
+    started = time.monotonic() if started is None else started
+    picture = imaging.decode(data, camera.rotation)
+    digest = hashlib.sha256(picture.data).hexdigest()
+    score, quality_detail = imaging.quality(picture.gray, frozen=digest == _previous_hash(camera))
+    relpath = image_relpath(camera, captured_at, picture.format)
+    absolute = Path(settings.DATA_DIR) / relpath
+    try:
+        write_atomically(absolute, picture.data)
+    except FileExistsError:
+        raise CaptureError(
+            "error", "An image with the same timestamp already exists; not overwritten."
+        ) from None
+    except OSError as exc:
+        raise CaptureError(
+            "error", f"Could not write the image to the data directory ({os.strerror(exc.errno or 0)})."
+        ) from None
+    metadata = {"exif": picture.exif, "quality": quality_detail, "rotation": camera.rotation}
+    metadata.update(extra_metadata or {})
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            image = Image.objects.create(
+                camera=camera,
+                filename=relpath.name,
+                file_path=str(relpath),
+                file_size_bytes=len(picture.data),
+                width=picture.width,
+                height=picture.height,
+                format=picture.format,
+                quality_score=score,
+                file_hash=digest,
+                captured_at=captured_at,
+                processing_metadata=metadata,
+                capture_slot=slot,
+            )
+            attempt = None
+            if record_attempt:
+                attempt = CaptureAttempt.objects.create(
+                    camera=camera,
+                    attempted_at=now,
+                    status=CaptureAttempt.Status.SUCCESS,
+                    image=image,
+                    duration_ms=int((time.monotonic() - started) * 1000),
+                    retry_count=retries,
+                )
+                Camera.objects.filter(pk=camera.pk).update(connection_failures=0, last_health_check=now)
+            transaction.on_commit(lambda: image_captured.send(sender=Camera, camera=camera, image=image))
+    except BaseException:
+        absolute.unlink(missing_ok=True)
+        raise
+    return Outcome(attempt=attempt, image=image)
+
+
+def capture(camera: Camera, slot: datetime | None = None) -> Outcome:
+    """Take one picture now for `camera` (optionally for a scheduled slot) and record it."""
+    if slot is not None:
+        existing = Image.objects.filter(camera=camera, capture_slot=slot).first()
+        if existing is not None:
+            return Outcome(attempt=None, image=existing, already_done=True)
+    started = time.monotonic()
+    try:
+        secret = secrets.load_secret(camera.encryption_key_ref)
+    except secrets.SecretError as exc:
+        return _record_failure(camera, CaptureError("error", str(exc)), started)
+    retries = 0
+    try:
+        fetched = sources.fetch(secret)
+        retries = fetched.retries
+        captured_at = timezone.now()
+        return store(camera, fetched.data, captured_at, slot=slot, started=started, retries=retries)
+    except CaptureError as error:
+        error.retries = max(error.retries, retries)
+        return _record_failure(camera, error, started)
+    except IntegrityError:
+        # A concurrent run of the same slot won the unique (camera, capture_slot).
+        existing = Image.objects.filter(camera=camera, capture_slot=slot).first()
+        if existing is not None:
+            return Outcome(attempt=None, image=existing, already_done=True)
+        raise
+    except Exception as exc:
+        # Unexpected: record it (class name only; messages may quote the URL) and go on.
+        logger.error("capture crashed: camera=%s error=%s", camera.pk, type(exc).__name__)
+        return _record_failure(
+            camera, CaptureError("error", f"Internal error ({type(exc).__name__})."), started
+        )
+
+
+def grab_preview(camera: Camera) -> tuple[imaging.Picture | None, int, str | None]:
+    """(picture, latency ms, failure reason) without storing anything: the admin's test button."""
+    started = time.monotonic()
+    try:
+        secret = secrets.load_secret(camera.encryption_key_ref)
+        picture = imaging.decode(sources.fetch(secret).data, camera.rotation)
+    except secrets.SecretError as exc:
+        return None, int((time.monotonic() - started) * 1000), str(exc)
+    except CaptureError as error:
+        return None, int((time.monotonic() - started) * 1000), error.reason
+    return picture, int((time.monotonic() - started) * 1000), None
+
+
+def _exif_datetime(exif: dict, tz_name: str) -> datetime | None:
+    import zoneinfo
+
+    value = exif.get("DateTimeOriginal") or exif.get("DateTime")
+    if not isinstance(value, str):
+        return None
+    try:
+        naive = datetime.strptime(value.strip(), "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    # EXIF times carry no zone; cameras write local time.
+    return naive.replace(tzinfo=zoneinfo.ZoneInfo(tz_name))
+
+
+def import_file(camera: Camera, path: Path) -> Outcome:
+    """Import one existing picture (no attempt row: nothing was attempted).
+
+    captured_at comes from EXIF DateTimeOriginal, else the file's mtime. The same
+    file imported twice (same camera, same sha256) is skipped.
+    """
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    existing = Image.objects.filter(camera=camera, file_hash=digest).first()
+    if existing is not None:
+        return Outcome(attempt=None, image=existing, already_done=True)
+    picture = imaging.decode(data)
+    captured_at = _exif_datetime(picture.exif, camera.timezone) or datetime.fromtimestamp(
+        path.stat().st_mtime, UTC
+    )
+    return store(
+        camera,
+        data,
+        captured_at,
+        record_attempt=False,
+        extra_metadata={"imported_from": path.name},
+    )

@@ -1,0 +1,368 @@
+"""Fetching one frame from a camera: HTTP(S) snapshot, RTSP(S) frame grab, UniFi Protect API.
+
+The camera's URL scheme picks the source:
+
+- ``http://HOST[:PORT]/PATH`` / ``https://...``: a snapshot URL answered with a JPEG
+  (optional basic or digest auth, chosen from the camera's challenge).
+- ``rtsp://HOST:7447/ALIAS`` / ``rtsps://HOST:7441/ALIAS?enableSrtp``: one frame grabbed by ffmpeg.
+- ``unifi-protect://CONSOLE[:PORT]/CAMERA_ID[?verify=false]``: the Protect Integration API,
+  ``GET https://CONSOLE/proxy/protect/integration/v1/cameras/CAMERA_ID/snapshot?highQuality=true``
+  with the camera's API key in ``X-API-KEY``.
+
+Every failure is a CaptureError whose reason a person understands and which
+never contains the URL, the host, the credentials or raw library/ffmpeg text
+(those quote the URL).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import subprocess
+import time
+from dataclasses import dataclass
+from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
+
+import httpx
+from django.conf import settings
+from django.core.cache import cache
+
+from cameras.secrets import CameraSecret, opaque_key
+
+
+def option(name: str, default):
+    return getattr(settings, f"TIMELAPSER_CAPTURE_{name}", default)
+
+
+class CaptureError(Exception):
+    """A failed capture. status is a CaptureAttempt status: failed, timeout or error."""
+
+    def __init__(self, status: str, reason: str, retries: int = 0):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.retries = retries
+
+
+@dataclass
+class Fetched:
+    data: bytes
+    retries: int = 0
+
+
+class _Deadline:
+    def __init__(self, seconds: float):
+        self.end = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return self.end - time.monotonic()
+
+    def check(self) -> None:
+        if self.left() <= 0:
+            raise CaptureError("timeout", "The camera did not deliver the image within the capture deadline.")
+
+
+def fetch(secret: CameraSecret) -> Fetched:
+    """One frame's bytes (not yet validated as an image) from the camera `secret` names."""
+    scheme = urlsplit(secret.url).scheme.lower()
+    if scheme in ("http", "https"):
+        return Fetched(fetch_http(secret))
+    if scheme in ("rtsp", "rtsps"):
+        return Fetched(fetch_rtsp(secret))
+    if scheme == "unifi-protect":
+        return fetch_protect(secret)
+    raise CaptureError(
+        "error", f"Unsupported URL scheme {scheme!r}: use http, https, rtsp, rtsps or unifi-protect."
+    )
+
+
+# --- HTTP(S) snapshots ------------------------------------------------------
+
+
+class _CameraAuth(httpx.Auth):
+    """Answer whichever challenge the camera sends: Digest if it asks, else Basic.
+
+    Credentials are only sent after a 401, so a digest camera never receives the
+    password in the clear as Basic auth.
+    """
+
+    def __init__(self, username: str, password: str):
+        self.username, self.password = username, password
+
+    def auth_flow(self, request):
+        response = yield request
+        if response.status_code != 401:
+            return
+        challenge = response.headers.get("www-authenticate", "").lower()
+        if challenge.startswith("digest"):
+            flow = httpx.DigestAuth(self.username, self.password).auth_flow(request)
+            next(flow)
+            try:
+                yield flow.send(response)
+            except StopIteration:
+                return
+        elif challenge.startswith("basic"):
+            yield httpx.BasicAuth(self.username, self.password).auth_flow(request).__next__()
+
+
+def _timeouts(deadline: _Deadline) -> httpx.Timeout:
+    connect = min(option("CONNECT_TIMEOUT", 5.0), max(deadline.left(), 0.01))
+    read = min(option("READ_TIMEOUT", 10.0), max(deadline.left(), 0.01))
+    return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
+
+
+def _network_error(exc: Exception) -> CaptureError:
+    # Fixed sentences: httpx and OS messages may quote the host or URL.
+    if isinstance(exc, httpx.ConnectTimeout):
+        return CaptureError("timeout", "Connecting to the camera timed out.")
+    if isinstance(exc, httpx.TimeoutException):
+        return CaptureError("timeout", "The camera stopped sending data (read timeout).")
+    if isinstance(exc, httpx.ConnectError):
+        text = str(exc).lower()
+        if (
+            "name or service not known" in text
+            or "nodename nor servname" in text
+            or "name resolution" in text
+        ):
+            return CaptureError("failed", "The camera's host name could not be resolved (DNS failure).")
+        if "refused" in text:
+            return CaptureError(
+                "failed", "The camera refused the connection (nothing listening on that port)."
+            )
+        if "certificate" in text or "ssl" in text or "tls" in text:
+            return CaptureError("failed", "TLS failed: the camera's certificate is not trusted.")
+        return CaptureError("failed", "Could not connect to the camera.")
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return CaptureError("failed", "The camera closed the connection or answered with broken HTTP.")
+    return CaptureError("error", f"Network error talking to the camera ({type(exc).__name__}).")
+
+
+def _status_error(code: int) -> CaptureError:
+    if code == 401:
+        return CaptureError("failed", "The camera refused the credentials (HTTP 401 Unauthorized).")
+    if code == 403:
+        return CaptureError("failed", "The camera denied access (HTTP 403 Forbidden).")
+    if code == 404:
+        return CaptureError("failed", "The camera has no image at that path (HTTP 404 Not Found).")
+    if 300 <= code < 400:
+        return CaptureError(
+            "failed", f"The camera answered with a redirect (HTTP {code}); redirects are not followed."
+        )
+    if code >= 500:
+        return CaptureError("failed", f"The camera reported a server error (HTTP {code}).")
+    return CaptureError("failed", f"The camera answered HTTP {code} instead of an image.")
+
+
+def _read_capped(response: httpx.Response, deadline: _Deadline) -> bytes:
+    cap = option("MAX_BYTES", 20 * 1024 * 1024)
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise CaptureError(
+            "failed", f"The camera's answer is larger than the {cap // (1024 * 1024)} MB limit."
+        )
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > cap:
+            raise CaptureError(
+                "failed", f"The camera's answer is larger than the {cap // (1024 * 1024)} MB limit."
+            )
+        chunks.append(chunk)
+        deadline.check()
+    return b"".join(chunks)
+
+
+def _get(client: httpx.Client, url: str, deadline: _Deadline, **kwargs) -> tuple[int, dict, bytes]:
+    try:
+        with client.stream("GET", url, timeout=_timeouts(deadline), **kwargs) as response:
+            if response.status_code != 200:
+                return response.status_code, dict(response.headers), b""
+            return 200, dict(response.headers), _read_capped(response, deadline)
+    except httpx.HTTPError as exc:
+        raise _network_error(exc) from None
+    except httpx.InvalidURL:
+        raise CaptureError("error", "The camera URL is not a valid URL.") from None
+
+
+def fetch_http(secret: CameraSecret) -> bytes:
+    deadline = _Deadline(option("DEADLINE", 20.0))
+    auth = _CameraAuth(secret.username, secret.password) if secret.username else None
+    with httpx.Client(follow_redirects=False, trust_env=False) as client:
+        status, _, body = _get(client, secret.url, deadline, auth=auth)
+    if status != 200:
+        raise _status_error(status)
+    return body
+
+
+# --- RTSP(S) frame grabs ------------------------------------------------------
+
+
+def _ffmpeg() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def _rtsp_url_with_credentials(secret: CameraSecret) -> str:
+    if not secret.username:
+        return secret.url
+    parts = urlsplit(secret.url)
+    userinfo = f"{quote(secret.username, safe='')}:{quote(secret.password, safe='')}"
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, f"{userinfo}@{host}", parts.path, parts.query, parts.fragment))
+
+
+def _ffmpeg_reason(stderr: str) -> str:
+    # ffmpeg's own messages quote the URL; translate, never quote. Status codes
+    # are matched as words: log lines also carry hex addresses like 0x5558404a.
+    text = stderr.lower()
+    if "connection refused" in text:
+        return "The RTSP server refused the connection (nothing listening on that port)."
+    if re.search(r"\b401\b", text) or "unauthorized" in text:
+        return "The RTSP server refused the credentials (401 Unauthorized)."
+    if re.search(r"\b404\b", text) or "stream not found" in text:
+        return "The RTSP server has no stream at that path (404 Not Found)."
+    if "name or service not known" in text or "resolve" in text:
+        return "The RTSP server's host name could not be resolved (DNS failure)."
+    if "timed out" in text or "timeout" in text:
+        return "The RTSP server did not answer in time."
+    return "ffmpeg could not grab a frame from the RTSP stream."
+
+
+def fetch_rtsp(secret: CameraSecret) -> bytes:
+    """One full-resolution frame as JPEG, via imageio-ffmpeg's ffmpeg over TCP.
+
+    The process is killed at the deadline, so a stalled stream never holds a worker.
+    """
+    deadline = option("RTSP_DEADLINE", option("DEADLINE", 20.0))
+    socket_timeout_us = int(option("READ_TIMEOUT", 10.0) * 1_000_000)
+    command = [
+        _ffmpeg(),
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-rtsp_transport",
+        "tcp",
+        "-timeout",
+        str(socket_timeout_us),
+        "-i",
+        _rtsp_url_with_credentials(secret),
+        "-frames:v",
+        "1",
+        "-an",
+        "-f",
+        "image2",
+        "-c:v",
+        "mjpeg",
+        "-q:v",
+        "2",
+        "pipe:1",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = process.communicate(timeout=deadline)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise CaptureError("timeout", "The RTSP stream gave no frame within the capture deadline.") from None
+    if process.returncode != 0 or not out:
+        raise CaptureError("failed", _ffmpeg_reason(err.decode(errors="replace")))
+    return out
+
+
+# --- UniFi Protect Integration API ---------------------------------------------
+
+
+def _wait_for_slot(console: str, deadline: _Deadline) -> None:
+    """At most PROTECT_RATE requests per second per console, across worker processes.
+
+    Each request claims one 1/rate-second slot with an atomic cache add (Redis in
+    production, shared by all workers) and sleeps until its slot begins. Never
+    the current slot: it may have begun long ago, and sending at once could put
+    two requests closer than 1/rate seconds apart.
+    """
+    rate = option("PROTECT_RATE", 8)
+    slot_seconds = 1.0 / rate
+    bucket = opaque_key(console)
+    first = int(time.time() / slot_seconds) + 1
+    for slot in range(first, first + rate * 60):
+        if cache.add(f"protect-slot:{bucket}:{slot}", 1, timeout=120):
+            wait = slot * slot_seconds - time.time()
+            if wait > deadline.left():
+                raise CaptureError(
+                    "timeout", "The console's request budget is used up for longer than the deadline."
+                )
+            if wait > 0:
+                time.sleep(wait)
+            return
+    raise CaptureError("timeout", "The console's request budget is used up for longer than the deadline.")
+
+
+def _retry_after(headers: dict, attempt: int) -> float:
+    value = headers.get("retry-after", "")
+    if value.isdigit():
+        return float(value)
+    if value:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+            return max(0.0, when.timestamp() - time.time())
+        except (TypeError, ValueError):
+            pass
+    return min(0.25 * 2**attempt, 4.0)
+
+
+def protect_snapshot_url(secret_url: str) -> tuple[str, str, bool]:
+    """(API URL, console, verify TLS) for a unifi-protect://CONSOLE/CAMERA_ID URL."""
+    parts = urlsplit(secret_url)
+    camera_id = parts.path.strip("/")
+    if not parts.hostname or not camera_id or "/" in camera_id:
+        raise CaptureError("error", "A UniFi Protect URL must look like unifi-protect://CONSOLE/CAMERA_ID.")
+    query = parse_qs(parts.query)
+    verify = query.get("verify", ["true"])[0].lower() not in ("false", "0", "no")
+    console = parts.netloc.rsplit("@", 1)[-1]
+    api = f"https://{console}/proxy/protect/integration/v1/cameras/{quote(camera_id, safe='')}/snapshot"
+    return api, console, verify
+
+
+def fetch_protect(secret: CameraSecret) -> Fetched:
+    if not secret.api_key:
+        raise CaptureError("error", "A UniFi Protect camera needs an API key (X-API-KEY).")
+    url, console, verify = protect_snapshot_url(secret.url)
+    deadline = _Deadline(option("DEADLINE", 20.0))
+    retries_allowed = option("PROTECT_RETRIES", 3)
+    headers = {"X-API-KEY": secret.api_key, "Accept": "image/jpeg"}
+    with httpx.Client(follow_redirects=False, trust_env=False, verify=verify) as client:
+        for attempt in range(retries_allowed + 1):
+            _wait_for_slot(console, deadline)
+            status, response_headers, body = _get(
+                client, url, deadline, headers=headers, params={"highQuality": "true"}
+            )
+            if status == 200:
+                return Fetched(body, retries=attempt)
+            transient = status in (408, 429) or status >= 500
+            if not transient or attempt == retries_allowed:
+                error = _protect_status_error(status)
+                error.retries = attempt
+                raise error
+            pause = _retry_after({k.lower(): v for k, v in response_headers.items()}, attempt)
+            if pause >= deadline.left():
+                raise CaptureError(
+                    "timeout",
+                    f"The console asked to retry later (HTTP {status}) than the capture deadline allows.",
+                    retries=attempt,
+                )
+            time.sleep(pause)
+    raise AssertionError("unreachable")
+
+
+def _protect_status_error(status: int) -> CaptureError:
+    if status == 401:
+        return CaptureError("failed", "The console rejected the API key (HTTP 401).")
+    if status == 403:
+        return CaptureError("failed", "The API key may not read this camera (HTTP 403).")
+    if status == 404:
+        return CaptureError("failed", "The console has no camera with that id (HTTP 404).")
+    if status == 429:
+        return CaptureError("failed", "The console kept rate-limiting the snapshot requests (HTTP 429).")
+    return _status_error(status)

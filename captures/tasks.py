@@ -1,0 +1,49 @@
+"""Celery tasks for captures: thin, by primary key, on the `capture` queue."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from celery import shared_task
+from django.utils import timezone
+
+from cameras.models import Camera
+from cameras.schedule import capture_window_reason
+from captures import ingest
+
+logger = logging.getLogger(__name__)
+
+
+def slot_for(now: datetime, interval_seconds: int) -> datetime:
+    """The scheduled slot a beat tick belongs to: now rounded to the nearest interval.
+
+    Rounding (not flooring) absorbs beat's few milliseconds of jitter either
+    way; a retried or redelivered task maps to the same slot as long as it runs
+    within half an interval, and the slot's unique constraint does the rest.
+    """
+    step = max(1, interval_seconds)
+    return datetime.fromtimestamp(round(now.timestamp() / step) * step, UTC)
+
+
+@shared_task(name="captures.tasks.capture_camera", soft_time_limit=120, time_limit=150)
+def capture_camera(camera_id: int, slot_iso: str | None = None) -> str:
+    """Capture one scheduled picture. Disabled or out-of-window cameras are skipped
+    without an attempt row: nothing was attempted, and the attempts table stays a
+    record of the camera's health."""
+    camera = Camera.objects.filter(pk=camera_id).first()
+    if camera is None:
+        logger.info("capture skipped: camera %s is gone", camera_id)
+        return "gone"
+    if not camera.enabled:
+        return "disabled"
+    now = timezone.now()
+    reason = capture_window_reason(camera, now)
+    if reason is not None:
+        logger.debug("capture skipped: camera %s %s", camera_id, reason)
+        return "outside window"
+    slot = datetime.fromisoformat(slot_iso) if slot_iso else slot_for(now, camera.capture_interval_seconds)
+    outcome = ingest.capture(camera, slot=slot)
+    if outcome.already_done:
+        return "already done"
+    return "ok" if outcome.ok else outcome.attempt.status
