@@ -9,9 +9,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from django_celery_beat.models import PeriodicTask
 
 from batches.models import TimelapseBatch
+from cameras.models import Camera
 from tests.factories import make_batch, make_camera, make_image, make_share
 from timelapser.dashboard import Status, camera_cards, next_capture_at
 
@@ -80,19 +81,22 @@ def test_card_figures_count_today_in_the_cameras_time_zone_and_sum_disk_use():
 
 def test_next_capture_comes_from_the_beat_task_or_else_last_capture_plus_interval():
     now = timezone.now()
-    every_ten = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)
-    task = PeriodicTask.objects.create(
-        name="capture cam", task="captures.tasks.capture_camera", interval=every_ten, last_run_at=now
-    )
-    scheduled = make_camera(name="Scheduled", periodic_task=task, capture_interval_seconds=60)
-    unscheduled = make_camera(name="Loose", capture_interval_seconds=300)
+    # Saving a camera with a URL reference gives it an enabled beat task at its interval.
+    scheduled = make_camera(name="Scheduled", encryption_key_ref="env:CAM_URL", capture_interval_seconds=600)
+    PeriodicTask.objects.filter(pk=scheduled.periodic_task_id).update(last_run_at=now)
+    scheduled.refresh_from_db()
+    loose = make_camera(name="Loose", capture_interval_seconds=300)
+    Camera.objects.filter(pk=loose.pk).update(periodic_task=None)
+    loose.refresh_from_db()
+    no_url = make_camera(name="No URL yet")  # its beat task exists but is disabled
     last = now - timedelta(seconds=100)
 
     assert abs(next_capture_at(scheduled, None, now) - (now + timedelta(minutes=10))) < timedelta(seconds=2)
-    assert next_capture_at(unscheduled, last, now) == last + timedelta(seconds=300)
-    assert next_capture_at(unscheduled, None, now) is None
-    unscheduled.enabled = False
-    assert next_capture_at(unscheduled, last, now) is None
+    assert next_capture_at(loose, last, now) == last + timedelta(seconds=300)
+    assert next_capture_at(loose, None, now) is None
+    assert next_capture_at(no_url, last, now) is None
+    loose.enabled = False
+    assert next_capture_at(loose, last, now) is None
 
 
 def test_page_shows_recent_batches_with_progress_and_shares_expiring_soon(admin_client):
