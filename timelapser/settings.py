@@ -242,3 +242,7 @@ TIMELAPSER_ORPHAN_GRACE_HOURS = env.int("TIMELAPSER_ORPHAN_GRACE_HOURS", default
 # worker beside `capture`: it takes one worker slot, never a place in the capture
 # queue's line, and never waits behind an hour-long render.
 CELERY_TASK_ROUTES["timelapser.tasks.*"] = {"queue": "maintenance"}
+
+# --- Operator experience (notifications, dashboard) ---
+# Consecutive failed captures before "camera down" is sent (once; "back up" once on recovery).
+TIMELAPSER_NOTIFY_DOWN_AFTER = env.int("TIMELAPSER_NOTIFY_DOWN_AFTER", default=3)

@@ -8,6 +8,8 @@ admin.site.site_title = "Timelapser"
 admin.site.index_title = "Cameras, captures, timelapses and shares"
 
 urlpatterns = [
+    # Operator pages under /admin/, listed before the admin so its catch-all does not take them.
+    path("admin/", include("timelapser.ops_urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("", include("sharing.urls")),
