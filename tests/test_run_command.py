@@ -84,3 +84,4 @@ def test_make_run_serves_the_admin_and_starts_worker_and_beat(tmp_path):
             pass
     assert not still_running
     assert (tmp_path / "data" / "secret_key").stat().st_mode & 0o077 == 0
+    assert (tmp_path / "data" / "secrets_key").stat().st_mode & 0o077 == 0

@@ -183,7 +183,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Timelapser -----------------------------------------------------------
 # Fernet keys for the encrypted secrets file, newest first (MultiFernet).
-TIMELAPSER_SECRETS_KEYS = envparse.fernet_keys(env.str("TIMELAPSER_SECRETS_KEY", default=""))
+TIMELAPSER_SECRETS_KEYS = envparse.fernet_keys(
+    env.str("TIMELAPSER_SECRETS_KEY", default=""), DATA_DIR / "secrets_key"
+)
 TIMELAPSER_NOTIFY_URLS = env.list("TIMELAPSER_NOTIFY_URLS", default=[])
 
 LOGGING = {
