@@ -66,6 +66,7 @@ def test_make_run_serves_the_admin_and_starts_worker_and_beat(tmp_path):
         assert "beat: Starting" in output
         assert "Created admin user 'admin'" in output
         assert "a-long-test-password" not in output
+        assert "manage.py demo" in output  # the hint while no camera exists
 
         pids = [int(pid) for pid in re.findall(r"started \(pid=(\d+)\)", output)]
         assert len(pids) == 4, output

@@ -19,6 +19,16 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write("Database migrated and static files collected.")
 
+        self.create_first_admin()
+        from cameras.models import Camera
+
+        if not Camera.objects.exists():
+            self.stdout.write(
+                "No cameras yet. To see a timelapse without one, run in another terminal:\n"
+                "    .venv/bin/python manage.py demo"
+            )
+
+    def create_first_admin(self) -> None:
         User = get_user_model()
         if User.objects.filter(is_superuser=True).exists():
             return

@@ -1,0 +1,95 @@
+"""`manage.py demo`: a camera, three days of pictures, two rendered timelapses and a share, no hardware."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from cameras import secrets
+from cameras.models import Camera
+from cameras.services import add_camera
+
+DEMO_NAME = "Demo camera"
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a demo camera backed by the built-in fake camera, fill three days of images with the "
+        "day counter on, render a continuous and a checkpoint timelapse, share both on an info page."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--days", type=int, default=3)
+        parser.add_argument("--per-day", type=int, default=24, help="pictures per day (daylight hours)")
+        parser.add_argument("--width", type=int, default=1280)
+        parser.add_argument("--height", type=int, default=720)
+
+    def handle(self, *args, days, per_day, width, height, **options):
+        from batches.selection import Selection, create_batch
+
+        from batches import continuous, render
+        from batches.models import TimelapseBatch
+        from captures import ingest, sources
+        from captures.fakecamera import FakeCamera
+        from sharing.services import create_share
+
+        if Camera.objects.filter(name=DEMO_NAME).exists():
+            raise CommandError(f"{DEMO_NAME!r} already exists; delete it in the admin to run the demo again.")
+        if days < 1 or per_day < 2:
+            raise CommandError("--days must be at least 1 and --per-day at least 2.")
+
+        tz = timezone.get_default_timezone()
+        today = timezone.localdate()
+        # Whole days ending yesterday, so the result does not depend on the hour it runs at.
+        first_day = today - timedelta(days=days)
+        with FakeCamera(size=(width, height), frames=per_day) as fake:
+            camera = add_camera(
+                DEMO_NAME,
+                fake.url(),
+                day_counter_enabled=True,
+                day_counter_start_date=first_day,
+                timezone=str(tz),
+                continuous_mode=Camera.ContinuousMode.PERIODIC,
+                # The fake camera lives only while this command runs: no schedule may call it later.
+                enabled=False,
+            )
+            secret = secrets.load_secret(camera.encryption_key_ref)
+            step = timedelta(hours=12) / per_day  # 06:00 to 18:00
+            stored = 0
+            for day in range(days):
+                morning = datetime.combine(first_day + timedelta(days=day), time(6, 0), tzinfo=tz)
+                for n in range(per_day):
+                    captured_at = morning + n * step
+                    # Each picture comes over HTTP from the fake camera, like a real one.
+                    ingest.store(camera, sources.fetch(secret).data, captured_at)
+                    stored += 1
+        self.stdout.write(
+            f"Stored {stored} pictures over {days} days for {DEMO_NAME!r} (Day 1 to Day {days})."
+        )
+
+        rolling = continuous.request_update(camera, queue=False)
+        render.render_batch(rolling.pk)
+        checkpoint = create_batch(camera, Selection(fps=12), batch_type=TimelapseBatch.BatchType.CHECKPOINT)
+        render.render_batch(checkpoint.pk)
+        for batch in (rolling, checkpoint):
+            batch.refresh_from_db()
+            if batch.status != TimelapseBatch.Status.COMPLETED:
+                raise CommandError(f"Rendering batch {batch.pk} failed: {batch.error_message}")
+            self.stdout.write(
+                f"Rendered {batch.get_batch_type_display().lower()} batch {batch.pk}: {batch.total_frames} frames."
+            )
+
+        share = create_share(
+            [rolling, checkpoint],
+            "Demo site: three days",
+            share_type="info_page",
+            description="A timelapse made by `manage.py demo` from the built-in fake camera.",
+            download_enabled=True,
+            embed_enabled=True,
+        )
+        self.stdout.write(self.style.SUCCESS("Demo ready."))
+        self.stdout.write(f"Admin:  {settings.SITE_URL}/admin/")
+        self.stdout.write(f"Share:  {settings.SITE_URL}/share/{share.token}")
