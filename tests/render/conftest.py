@@ -78,7 +78,9 @@ def day_start():
 
 
 def nearest(colour, palette=PALETTE) -> int:
-    return min(range(len(palette)), key=lambda i: sum((a - b) ** 2 for a, b in zip(colour, palette[i], strict=True)))
+    return min(
+        range(len(palette)), key=lambda i: sum((a - b) ** 2 for a, b in zip(colour, palette[i], strict=True))
+    )
 
 
 def pixel(frame: bytes, size, x: int, y: int) -> tuple[int, int, int]:
