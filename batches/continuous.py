@@ -42,7 +42,7 @@ def current_batch(camera: Camera) -> TimelapseBatch | None:
     )
 
 
-def request_update(camera: Camera, countdown: float | None = None) -> TimelapseBatch:
+def request_update(camera: Camera, countdown: float | None = None, queue: bool = True) -> TimelapseBatch:
     """Ask for the camera's continuous video to catch up; a burst of requests makes one render.
 
     Only the request that moves the batch to pending queues a task. While it is
@@ -67,12 +67,13 @@ def request_update(camera: Camera, countdown: float | None = None) -> TimelapseB
                 frame_rate=settings.TIMELAPSER_CONTINUOUS_FPS,
                 selection={"continuous": True},
             )
-            render.enqueue(batch.pk, countdown)
+            if queue:
+                render.enqueue(batch.pk, countdown)
             return batch
         moved = TimelapseBatch.objects.filter(
             pk=batch.pk, status__in=[Status.COMPLETED, Status.FAILED]
         ).update(status=Status.PENDING, attempts=0)
-        if moved:
+        if moved and queue:
             render.enqueue(batch.pk, countdown)
     return batch
 

@@ -37,7 +37,7 @@ class Command(BaseCommand):
             raise CommandError(f"No camera named {name!r}.")
         try:
             if type == TimelapseBatch.BatchType.CONTINUOUS:
-                batch = continuous.request_update(camera)
+                batch = continuous.request_update(camera, queue=False)
             else:
                 selection = Selection(
                     date_from=date_from,
