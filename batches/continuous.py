@@ -156,6 +156,13 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
     days = sorted(_dirty_days(batch, digest, tz))
     segments_dir = Path(settings.DATA_DIR) / "segments" / str(camera.pk)
     segments_dir.mkdir(parents=True, exist_ok=True)
+    # Only this batch renders this camera's segments (the claim guarantees one at a
+    # time), so any partial file here is a killed attempt's leftover.
+    for old in [
+        *segments_dir.glob(".*.part"),
+        *render.videos_dir(camera).glob(f".*-continuous-{batch.pk}-*.part"),
+    ]:
+        ffmpeg.remove_quietly(old)
     for day in days:
         start, end = _local_day_bounds(day, tz)
         rows = TimelapseImage.objects.filter(

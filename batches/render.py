@@ -286,8 +286,11 @@ def videos_dir(camera: Camera) -> Path:
 
 
 def workdir_for(batch: TimelapseBatch) -> Path:
-    path = Path(settings.DATA_DIR) / "tmp" / f"render-{batch.pk}-{batch.attempts}"
-    shutil.rmtree(path, ignore_errors=True)
+    tmp = Path(settings.DATA_DIR) / "tmp"
+    # Leftovers of earlier attempts whose worker was killed before it could tidy up.
+    for old in tmp.glob(f"render-{batch.pk}-*"):
+        shutil.rmtree(old, ignore_errors=True)
+    path = tmp / f"render-{batch.pk}-{batch.attempts}"
     path.mkdir(parents=True)
     return path
 
@@ -347,6 +350,8 @@ def _render_frames(batch: TimelapseBatch, workdir: Path) -> None:
     name = output_name(batch)
     final = videos_dir(batch.camera) / name
     partial = final.with_name(f".{name}.{batch.attempts}.part")
+    for old in final.parent.glob(f".{name}.*.part"):
+        ffmpeg.remove_quietly(old)
     runs = day_runs(frames)
     try:
         ffmpeg.encode([f.path for f in frames], partial, video, runs, workdir, on_progress=heartbeat)
