@@ -1,6 +1,16 @@
-from django.contrib import admin
+"""Batches in the admin: live progress, failure reasons, retry, and an inline player."""
 
-from batches.models import TimelapseBatch, TimelapseImage
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.http import FileResponse, Http404, HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from batches import render
+from batches.ffmpeg import RenderError
+from batches.models import DaySegment, TimelapseBatch, TimelapseImage
 
 
 @admin.register(TimelapseBatch)
@@ -10,23 +20,128 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
         "camera",
         "batch_type",
         "status",
-        "progress_percent",
+        "progress",
         "total_frames",
+        "dropped",
+        "reason",
         "created_at",
         "completed_at",
     ]
     list_filter = ["status", "batch_type", "generation_mode", "camera"]
     search_fields = ["output_filename", "error_message"]
     list_select_related = ["camera"]
+    actions = ["retry_failed"]
     readonly_fields = [
+        "progress",
+        "video",
+        "status",
         "started_at",
         "completed_at",
         "duration_seconds",
         "file_size_bytes",
+        "output_filename",
+        "output_path",
         "frames_done",
+        "total_frames",
+        "attempts",
+        "heartbeat_at",
         "error_message",
         "dropped_frames",
+        "selection",
+        "day_overlay_applied",
+        "day_range_start",
+        "day_range_end",
     ]
+    fields = ["camera", "batch_type", "generation_mode", "frame_rate", *readonly_fields]
+
+    class Media:
+        js = ["batches/progress.js"]
+        css = {"all": ["batches/admin.css"]}
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Batches come from a selection (render now, image bulk action, command), never an empty form.
+        return False
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<int:batch_id>/progress/",
+                self.admin_site.admin_view(self.progress_view),
+                name="batches_timelapsebatch_progress",
+            ),
+            path(
+                "<int:batch_id>/video/",
+                self.admin_site.admin_view(self.video_view),
+                name="batches_timelapsebatch_video",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    @admin.display(description="Progress")
+    def progress(self, batch: TimelapseBatch) -> str:
+        url = reverse("admin:batches_timelapsebatch_progress", args=[batch.pk])
+        return format_html(
+            '<progress class="batch-progress" max="100" value="{}" data-url="{}" data-status="{}"></progress>'
+            ' <span class="batch-progress-text">{} / {}</span>',
+            batch.progress_percent,
+            url,
+            batch.status,
+            batch.frames_done,
+            batch.total_frames,
+        )
+
+    @admin.display(description="Dropped")
+    def dropped(self, batch: TimelapseBatch) -> int:
+        return len(batch.dropped_frames or [])
+
+    @admin.display(description="Why it failed")
+    def reason(self, batch: TimelapseBatch) -> str:
+        if batch.status != TimelapseBatch.Status.FAILED:
+            return ""
+        return (batch.error_message or "")[:200]
+
+    @admin.display(description="Video")
+    def video(self, batch: TimelapseBatch) -> str:
+        if not batch.output_path:
+            return "—"
+        url = reverse("admin:batches_timelapsebatch_video", args=[batch.pk])
+        return format_html('<video controls preload="metadata" width="640" src="{}"></video>', url)
+
+    @admin.action(description="Retry the selected failed batches")
+    def retry_failed(self, request: HttpRequest, queryset) -> None:
+        retried = sum(render.retry(batch) for batch in queryset)
+        skipped = queryset.count() - retried
+        self.message_user(request, f"Queued {retried} batch(es) again.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request, f"{skipped} batch(es) were not failed; left as they are.", messages.WARNING
+            )
+
+    def progress_view(self, request: HttpRequest, batch_id: int) -> JsonResponse:
+        if not self.has_view_permission(request):
+            raise Http404
+        batch = get_object_or_404(TimelapseBatch, pk=batch_id)
+        return JsonResponse(
+            {
+                "status": batch.status,
+                "frames_done": batch.frames_done,
+                "total_frames": batch.total_frames,
+                "percent": batch.progress_percent,
+                "error_message": batch.error_message or "",
+            }
+        )
+
+    def video_view(self, request: HttpRequest, batch_id: int) -> FileResponse:
+        if not self.has_view_permission(request):
+            raise Http404
+        batch = get_object_or_404(TimelapseBatch, pk=batch_id)
+        try:
+            video = render.data_path(batch.output_path or "")
+        except RenderError as exc:
+            raise Http404 from exc
+        if not batch.output_path or not video.is_file():
+            raise Http404("No video for this batch")
+        return FileResponse(video.open("rb"), content_type="video/mp4")
 
 
 @admin.register(TimelapseImage)
@@ -35,3 +150,14 @@ class TimelapseImageAdmin(admin.ModelAdmin):
     raw_id_fields = ["timelapse_batch", "image"]
     list_select_related = ["timelapse_batch", "image"]
     show_full_result_count = False
+
+
+@admin.register(DaySegment)
+class DaySegmentAdmin(admin.ModelAdmin):
+    list_display = ["camera", "local_date", "day_number", "frame_count", "last_captured_at", "rendered_at"]
+    list_filter = ["camera"]
+    list_select_related = ["camera"]
+    readonly_fields = [f.name for f in DaySegment._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

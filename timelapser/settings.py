@@ -248,3 +248,22 @@ CELERY_TASK_ROUTES["timelapser.tasks.*"] = {"queue": "maintenance"}
 # --- Operator experience (notifications, dashboard) ---
 # Consecutive failed captures before "camera down" is sent (once; "back up" once on recovery).
 TIMELAPSER_NOTIFY_DOWN_AFTER = env.int("TIMELAPSER_NOTIFY_DOWN_AFTER", default=3)
+# --- render ---------------------------------------------------------------
+# x264 settings for every render (and the benchmark's bare ffmpeg baseline).
+TIMELAPSER_RENDER_PRESET = env.str("TIMELAPSER_RENDER_PRESET", default="veryfast")
+TIMELAPSER_RENDER_CRF = env.int("TIMELAPSER_RENDER_CRF", default=23)
+# A processing batch whose heartbeat is older than this lost its worker.
+TIMELAPSER_RENDER_HEARTBEAT_SECONDS = env.float("TIMELAPSER_RENDER_HEARTBEAT_SECONDS", default=2.0)
+TIMELAPSER_RENDER_STALE_SECONDS = env.int("TIMELAPSER_RENDER_STALE_SECONDS", default=120)
+TIMELAPSER_RENDER_MAX_ATTEMPTS = env.int("TIMELAPSER_RENDER_MAX_ATTEMPTS", default=3)
+TIMELAPSER_CONTINUOUS_FPS = env.int("TIMELAPSER_CONTINUOUS_FPS", default=30)
+# A burst of captures within this many seconds becomes one continuous update.
+TIMELAPSER_CONTINUOUS_COALESCE_SECONDS = env.int("TIMELAPSER_CONTINUOUS_COALESCE_SECONDS", default=30)
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "batches-recover-stale": {"task": "batches.tasks.recover_stale_batches", "schedule": 60.0},
+    "batches-periodic-continuous": {
+        "task": "batches.tasks.update_periodic_continuous",
+        "schedule": env.float("TIMELAPSER_CONTINUOUS_PERIOD_SECONDS", default=3600.0),
+    },
+}

@@ -1,0 +1,239 @@
+"""The continuous timelapse: one rolling video per camera, rebuilt incrementally from day segments.
+
+Each local day is encoded once into a segment (DaySegment) and the video is the
+segments joined with a stream copy. A new capture re-encodes only its own day;
+a change of overlay style, rotation or size changes the settings hash and so
+re-encodes every day. Cleanup relies on DaySegment: an image of a continuous
+camera may go only once its day's segment has last_captured_at >= its capture
+time, so a segment row is written only after its file is in place.
+"""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from batches import ffmpeg, render
+from batches.ffmpeg import RenderError
+from batches.models import DaySegment, TimelapseBatch, TimelapseImage
+from cameras.models import Camera
+from captures.models import Image
+
+log = logging.getLogger(__name__)
+Status = TimelapseBatch.Status
+# Kept in the batch's selection: the newest capture the published video holds,
+# and the frame size every segment is scaled to (so segments join by stream copy).
+WATERMARK = "rendered_through"
+FRAME_SIZE = "frame_size"
+
+
+def current_batch(camera: Camera) -> TimelapseBatch | None:
+    return (
+        TimelapseBatch.objects.filter(camera=camera, batch_type=TimelapseBatch.BatchType.CONTINUOUS)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def request_update(camera: Camera, countdown: float | None = None, queue: bool = True) -> TimelapseBatch:
+    """Ask for the camera's continuous video to catch up; a burst of requests makes one render.
+
+    Only the request that moves the batch to pending queues a task. While it is
+    pending, more requests change nothing (the queued render will see their
+    images); while it is processing, the render itself looks for newer images
+    when it finishes (follow_up) and queues one more round.
+    """
+    mode = (
+        TimelapseBatch.GenerationMode.EVERY_CAPTURE
+        if camera.continuous_mode == Camera.ContinuousMode.EVERY_CAPTURE
+        else TimelapseBatch.GenerationMode.PERIODIC
+    )
+    with transaction.atomic():
+        # The camera row lock serialises "create the first continuous batch".
+        Camera.objects.select_for_update().filter(pk=camera.pk).exists()
+        batch = current_batch(camera)
+        if batch is None:
+            batch = TimelapseBatch.objects.create(
+                camera=camera,
+                batch_type=TimelapseBatch.BatchType.CONTINUOUS,
+                generation_mode=mode,
+                frame_rate=settings.TIMELAPSER_CONTINUOUS_FPS,
+                selection={"continuous": True},
+            )
+            if queue:
+                render.enqueue(batch.pk, countdown)
+            return batch
+        moved = TimelapseBatch.objects.filter(
+            pk=batch.pk, status__in=[Status.COMPLETED, Status.FAILED]
+        ).update(status=Status.PENDING, attempts=0)
+        if moved and queue:
+            render.enqueue(batch.pk, countdown)
+    return batch
+
+
+def follow_up(batch: TimelapseBatch) -> None:
+    """After an update: captures that arrived while it ran get another (coalesced) round."""
+    newer = Image.objects.filter(camera_id=batch.camera_id)
+    watermark = batch.selection.get(WATERMARK)
+    if watermark:
+        newer = newer.filter(captured_at__gt=datetime.fromisoformat(watermark))
+    if batch.camera.continuous_mode != Camera.ContinuousMode.OFF and newer.exists():
+        request_update(batch.camera, countdown=settings.TIMELAPSER_CONTINUOUS_COALESCE_SECONDS)
+
+
+def _append_new_images(batch: TimelapseBatch) -> int:
+    """Add the camera's images newer than the batch's last frame, continuing sequence_order."""
+    last = (
+        TimelapseImage.objects.filter(timelapse_batch=batch)
+        .order_by("-sequence_order")
+        .values_list("sequence_order", "image__captured_at")
+        .first()
+    )
+    order, since = last if last else (0, None)
+    if since is None and last is not None:
+        # The last frame's image was cleaned up; the watermark still says how far we got.
+        since = datetime.fromisoformat(batch.selection[WATERMARK])
+    images = Image.objects.filter(camera_id=batch.camera_id)
+    if since is not None:
+        images = images.filter(captured_at__gt=since)
+    ids = list(images.order_by("captured_at", "id").values_list("id", flat=True))
+    TimelapseImage.objects.bulk_create(
+        (
+            TimelapseImage(timelapse_batch=batch, image_id=pk, sequence_order=i)
+            for i, pk in enumerate(ids, start=order + 1)
+        ),
+        batch_size=2000,
+    )
+    return len(ids)
+
+
+def _local_day_bounds(day: date, tz: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:
+    return datetime.combine(day, time.min, tz), datetime.combine(day + timedelta(days=1), time.min, tz)
+
+
+def _dirty_days(batch: TimelapseBatch, digest: str, tz: zoneinfo.ZoneInfo) -> set[date]:
+    """Days to (re-)encode: those with frames after the watermark, and those rendered with other settings."""
+    frames = TimelapseImage.objects.filter(timelapse_batch=batch)
+    watermark = batch.selection.get(WATERMARK)
+    if watermark:
+        frames = frames.filter(image__captured_at__gt=datetime.fromisoformat(watermark))
+    days = {at.astimezone(tz).date() for at in frames.values_list("image__captured_at", flat=True)}
+    for segment in DaySegment.objects.filter(camera_id=batch.camera_id):
+        if segment.settings_hash != digest or not render.data_path(segment.file_path).is_file():
+            days.add(segment.local_date)
+    return days
+
+
+def update(batch: TimelapseBatch, workdir: Path) -> None:
+    """Bring the continuous video up to date: new frames, dirty days re-encoded, segments joined."""
+    camera = batch.camera
+    tz = zoneinfo.ZoneInfo(camera.timezone)
+    _append_new_images(batch)
+    heartbeat = render.Heartbeat(batch)
+    first = TimelapseImage.objects.filter(timelapse_batch=batch).order_by("sequence_order").first()
+    if FRAME_SIZE not in batch.selection:
+        if first is None:
+            raise RenderError("No images to render yet for this camera.")
+        path, reason = render.check_frame(
+            first.image.file_path, first.image.file_size_bytes, first.image.file_hash
+        )
+        if path is None:
+            raise RenderError(f"Cannot size the video: first frame (image {first.image_id}) {reason}.")
+        with render.PILImage.open(path) as image:
+            batch.selection[FRAME_SIZE] = list(image.size)
+    video = render.video_settings(camera, tuple(batch.selection[FRAME_SIZE]), batch.frame_rate)
+    digest = video.digest()
+    watermark_at = TimelapseImage.objects.filter(timelapse_batch=batch).aggregate(
+        at=Max("image__captured_at")
+    )["at"]
+    days = sorted(_dirty_days(batch, digest, tz))
+    segments_dir = Path(settings.DATA_DIR) / "segments" / str(camera.pk)
+    segments_dir.mkdir(parents=True, exist_ok=True)
+    # Only this batch renders this camera's segments (the claim guarantees one at a
+    # time), so any partial file here is a killed attempt's leftover.
+    for old in [
+        *segments_dir.glob(".*.part"),
+        *render.videos_dir(camera).glob(f".*-continuous-{batch.pk}-*.part"),
+    ]:
+        ffmpeg.remove_quietly(old)
+    for day in days:
+        start, end = _local_day_bounds(day, tz)
+        rows = TimelapseImage.objects.filter(
+            timelapse_batch=batch, image__captured_at__gte=start, image__captured_at__lt=end
+        ).order_by("sequence_order")
+        frames = render.verify_frames(batch, rows, heartbeat)
+        if not frames:
+            # Nothing left of that day to encode (all dropped or cleaned up): drop its segment.
+            for segment in DaySegment.objects.filter(camera=camera, local_date=day):
+                ffmpeg.remove_quietly(render.data_path(segment.file_path))
+                segment.delete()
+            continue
+        runs = render.day_runs(frames)
+        target = segments_dir / f"{day.isoformat()}.mp4"
+        partial = target.with_name(f".{target.name}.{batch.pk}-{batch.attempts}.part")
+        try:
+            ffmpeg.encode(
+                [f.path for f in frames], partial, video, runs, _fresh(workdir, day), False, heartbeat
+            )
+            partial.replace(target)
+        finally:
+            ffmpeg.remove_quietly(partial)
+        DaySegment.objects.update_or_create(
+            camera=camera,
+            local_date=day,
+            defaults={
+                "day_number": frames[0].day_number,
+                "settings_hash": digest,
+                "frame_count": len(frames),
+                "last_captured_at": max(f.captured_at for f in frames),
+                "file_path": render.relative_to_data(target),
+                "file_size_bytes": target.stat().st_size,
+                "rendered_at": timezone.now(),
+            },
+        )
+        heartbeat.base += len(frames)
+        heartbeat(0, force=True)
+    segments = list(DaySegment.objects.filter(camera=camera).order_by("local_date"))
+    if not segments:
+        raise RenderError("No frames left to render for the continuous video.")
+    # Every segment now carries the current settings, so the overlay is in all or none.
+    overlay_applied = video.overlay and any(s.day_number is not None for s in segments)
+    previous = batch.output_path
+    name = render.output_name(batch)
+    final = render.videos_dir(camera) / name
+    partial = final.with_name(f".{name}.part")
+    try:
+        ffmpeg.concat([render.data_path(s.file_path) for s in segments], partial, workdir)
+        total = sum(s.frame_count for s in segments)
+        selection = {**batch.selection}
+        if watermark_at:
+            selection[WATERMARK] = watermark_at.isoformat()
+        day_numbers = [s.day_number for s in segments if s.day_number is not None]
+        published = render.complete(
+            batch,
+            partial,
+            final,
+            total,
+            overlay_applied,
+            selection=selection,
+            day_range_start=min(day_numbers, default=None),
+            day_range_end=max(day_numbers, default=None),
+        )
+    finally:
+        ffmpeg.remove_quietly(partial)
+    if published and previous and previous != render.relative_to_data(final):
+        # Superseded: the new video is complete and recorded, so the old one can go.
+        ffmpeg.remove_quietly(render.data_path(previous))
+
+
+def _fresh(workdir: Path, day: date) -> Path:
+    path = workdir / day.isoformat()
+    path.mkdir()
+    return path

@@ -1,0 +1,284 @@
+"""Running imageio-ffmpeg's ffmpeg: frame encodes with the Day overlay, stream-copy joins, decoding.
+
+We drive ffmpeg directly rather than through moviepy: moviepy decodes every
+frame into Python and pipes raw RGB back out (0.47x bare ffmpeg at 1080p, see
+README). Here ffmpeg reads the JPEGs itself through numbered symlinks, exactly
+like `ffmpeg -framerate 30 -i %05d.jpg`, and Python only watches progress.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import hashlib
+import json
+import re
+import signal
+import subprocess
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import imageio_ffmpeg
+
+FONTS_DIR = Path(__file__).resolve().parent / "fonts"
+FALLBACK_FONT = FONTS_DIR / "DejaVuSans-Bold.ttf"
+SYSTEM_FONT_DIRS = [Path("/usr/share/fonts"), Path("/usr/local/share/fonts")]
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+# The overlay's font_size is in pixels at this output height; 4K gets 3x.
+REFERENCE_HEIGHT = 720
+MARGIN_RATIO = 0.02
+
+DEFAULT_STYLE = {
+    "font_size": 24,
+    "font_color": "#FFFFFF",
+    "background_color": "#000000",
+    "background_opacity": 0.7,
+    "font_family": "DejaVu Sans Bold",
+}
+
+
+class RenderError(RuntimeError):
+    """ffmpeg failed; the message is readable and safe to show an operator."""
+
+
+def ffmpeg_exe() -> str:
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+@dataclass(frozen=True)
+class VideoSettings:
+    """Everything that changes a rendered frame's pixels; hashed to invalidate cached segments."""
+
+    width: int
+    height: int
+    rotation: str
+    fps: int
+    overlay: bool
+    position: str
+    style: tuple
+    preset: str
+    crf: int
+    # Day numbers count from this date, so changing it re-renders cached segments.
+    day_origin: str = ""
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(self.__dict__, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def clean_style(style: dict | None) -> dict:
+    """The operator's overlay style with every value checked, so none reaches a filter unvalidated."""
+    style = {**DEFAULT_STYLE, **(style or {})}
+    clean = dict(DEFAULT_STYLE)
+    with contextlib.suppress(TypeError, ValueError):
+        clean["font_size"] = max(6, min(400, int(style["font_size"])))
+    for key in ("font_color", "background_color"):
+        if isinstance(style[key], str) and HEX_COLOUR.match(style[key]):
+            clean[key] = style[key].upper()
+    with contextlib.suppress(TypeError, ValueError):
+        clean["background_opacity"] = max(0.0, min(1.0, float(style["background_opacity"])))
+    clean["font_family"] = str(style.get("font_family") or DEFAULT_STYLE["font_family"])[:100]
+    return clean
+
+
+def font_file(family: str) -> Path:
+    """The font for `family`: a shipped or installed TrueType file whose name matches, else DejaVu Sans Bold."""
+    wanted = re.sub(r"[^a-z0-9]", "", family.lower())
+    if wanted:
+        for folder in [FONTS_DIR, *SYSTEM_FONT_DIRS]:
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.rglob("*.[ot]tf")):
+                if re.sub(r"[^a-z0-9]", "", path.stem.lower()) == wanted:
+                    return path
+    return FALLBACK_FONT
+
+
+def output_size(width: int, height: int, rotation: str, max_width: int | None) -> tuple[int, int]:
+    """Frame size after rotation and the max width, rounded down to even numbers (yuv420p needs it)."""
+    if rotation in ("left", "right"):
+        width, height = height, width
+    if max_width and width > max_width:
+        height = round(height * max_width / width)
+        width = max_width
+    return max(2, width - width % 2), max(2, height - height % 2)
+
+
+def _rotation_filters(rotation: str) -> list[str]:
+    return {"left": ["transpose=cclock"], "right": ["transpose=clock"], "invert": ["hflip", "vflip"]}.get(
+        rotation, []
+    )
+
+
+def badge_geometry(video: VideoSettings) -> tuple[int, int]:
+    """(font size, margin) in output pixels, scaled from the 720p reference to this height."""
+    scale = min(video.width, video.height) / REFERENCE_HEIGHT
+    font_size = max(10, round(dict(video.style)["font_size"] * scale))
+    margin = max(4, round(min(video.width, video.height) * MARGIN_RATIO))
+    return font_size, margin
+
+
+def _drawtext(video: VideoSettings, text: str, enable: str | None) -> str:
+    style = dict(video.style)
+    font_size, margin = badge_geometry(video)
+    pad = max(2, font_size // 4)
+    inset = margin + pad
+    x = str(inset) if video.position.endswith("left") else f"w-tw-{inset}"
+    y = str(inset) if video.position.startswith("top") else f"h-th-{inset}"
+    options = [
+        # The working directory holds font.ttf: no path escaping inside the filter.
+        "fontfile=font.ttf",
+        f"text='{text}'",
+        f"fontsize={font_size}",
+        f"fontcolor={style['font_color']}",
+        "box=1",
+        f"boxcolor={style['background_color']}@{style['background_opacity']:.3f}",
+        f"boxborderw={pad}",
+        f"x={x}",
+        f"y={y}",
+    ]
+    if enable:
+        options.append(f"enable='{enable}'")
+    return "drawtext=" + ":".join(options)
+
+
+def filter_chain(video: VideoSettings, day_runs: Sequence[tuple[int, int, int]]) -> str:
+    """Rotate, scale to the even output size in TV range, then draw "Day N" per run of frames.
+
+    day_runs are (first frame index, last frame index, day number). One static
+    drawtext per day, switched on by frame index, keeps each frame's text fixed
+    (cheaper than re-evaluating a text expression every frame).
+    """
+    filters = _rotation_filters(video.rotation)
+    filters.append(f"scale={video.width}:{video.height}:flags=bicubic:out_range=tv:out_color_matrix=bt709")
+    filters.append("format=yuv420p")
+    if video.overlay:
+        if len(day_runs) == 1:
+            filters.append(_drawtext(video, f"Day {day_runs[0][2]}", None))
+        else:
+            filters.extend(_drawtext(video, f"Day {day}", f"between(n,{a},{b})") for a, b, day in day_runs)
+    return ",".join(filters)
+
+
+def _die_with_parent() -> None:
+    """Linux: ffmpeg gets SIGKILL when the worker dies, so a killed worker leaves no encoder running."""
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _run(
+    args: list[str],
+    cwd: Path,
+    on_progress: Callable[[int], None] | None = None,
+) -> int:
+    """Run ffmpeg, report `frame=` progress, raise RenderError with its last error lines.
+
+    Returns the number of frames ffmpeg says it wrote.
+    """
+    frames = 0
+    command = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-nostdin",
+        "-v",
+        "error",
+        "-nostats",
+        "-progress",
+        "pipe:1",
+        *args,
+    ]
+    with tempfile.TemporaryFile(dir=cwd) as stderr:
+        process = subprocess.Popen(
+            command, cwd=cwd, stdout=subprocess.PIPE, stderr=stderr, text=True, preexec_fn=_die_with_parent
+        )
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                if line.startswith("frame="):
+                    frames = int(line.split("=", 1)[1])
+                    if on_progress:
+                        on_progress(frames)
+            code = process.wait()
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+        if code != 0:
+            stderr.seek(0)
+            lines = [ln.strip() for ln in stderr.read().decode(errors="replace").splitlines() if ln.strip()]
+            reason = "; ".join(lines[-3:]) or f"exit status {code}"
+            raise RenderError(f"ffmpeg failed: {reason[:500]}")
+    return frames
+
+
+def encode(
+    frames: Sequence[Path],
+    output: Path,
+    video: VideoSettings,
+    day_runs: Sequence[tuple[int, int, int]],
+    workdir: Path,
+    faststart: bool = True,
+    on_progress: Callable[[int], None] | None = None,
+) -> None:
+    """Encode exactly these frames, in this order, one video frame each, into `output` (MP4).
+
+    The frames are linked as 000001.jpg... so ffmpeg's image2 demuxer reads one
+    packet per file at a constant rate, and -fps_mode passthrough forbids the
+    muxer from dropping or duplicating any of them.
+    """
+    for i, frame in enumerate(frames, start=1):
+        (workdir / f"{i:06d}.jpg").symlink_to(frame)
+    (workdir / "font.ttf").symlink_to(font_file(dict(video.style)["font_family"]))
+    args = [
+        "-framerate", str(video.fps), "-start_number", "1", "-i", "%06d.jpg",
+        "-vf", filter_chain(video, day_runs),
+        "-fps_mode", "passthrough",
+        "-c:v", "libx264", "-preset", video.preset, "-crf", str(video.crf),
+        "-pix_fmt", "yuv420p", "-color_range", "tv",
+        "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
+        "-an",
+    ]  # fmt: skip
+    if faststart:
+        args += ["-movflags", "+faststart"]
+    written = _run([*args, "-f", "mp4", "-y", str(output)], workdir, on_progress)
+    if written != len(frames):
+        # A frame ffmpeg could not decode is skipped with only a warning; never ship that silently.
+        raise RenderError(f"ffmpeg wrote {written} video frames for {len(frames)} images; not publishing it.")
+
+
+def concat(segments: Sequence[Path], output: Path, workdir: Path) -> None:
+    """Join encoded segments with a stream copy (no re-encode), with the index at the front."""
+    lines = []
+    for segment in segments:
+        escaped = str(segment).replace("'", "'\\''")
+        lines.append(f"file '{escaped}'")
+    (workdir / "segments.txt").write_text("\n".join(lines) + "\n")
+    args = ["-f", "concat", "-safe", "0", "-i", "segments.txt", "-c", "copy", "-movflags", "+faststart"]
+    _run([*args, "-f", "mp4", "-y", str(output)], workdir)
+
+
+def decode_frames(path: Path, size: tuple[int, int] | None = None) -> list[bytes]:
+    """Every frame of a video as raw RGB24 bytes (tests and checks; no ffprobe is shipped)."""
+    args = [ffmpeg_exe(), "-v", "error", "-i", str(path), "-fps_mode", "passthrough"]
+    if size:
+        args += ["-s", f"{size[0]}x{size[1]}"]
+    args += ["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
+    result = subprocess.run(args, capture_output=True, check=True)
+    frame_size = video_size(path)
+    width, height = size or frame_size
+    step = width * height * 3
+    return [result.stdout[i : i + step] for i in range(0, len(result.stdout), step)]
+
+
+def video_size(path: Path) -> tuple[int, int]:
+    """Width and height from ffmpeg's stream description."""
+    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True)
+    match = re.search(r"Video: .*?(\d{2,5})x(\d{2,5})", result.stderr)
+    if not match:
+        raise RenderError(f"Not a video: {path.name}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def remove_quietly(path: Path) -> None:
+    path.unlink(missing_ok=True)
