@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from cameras import secrets
 from cameras.models import Camera
-from cameras.services import add_camera
+from cameras.services import CameraError, add_camera
 
 DEMO_NAME = "Demo camera"
 
@@ -28,10 +28,9 @@ class Command(BaseCommand):
         parser.add_argument("--height", type=int, default=720)
 
     def handle(self, *args, days, per_day, width, height, **options):
-        from batches.selection import Selection, create_batch
-
         from batches import continuous, render
         from batches.models import TimelapseBatch
+        from batches.selection import Selection, create_batch
         from captures import ingest, sources
         from captures.fakecamera import FakeCamera
         from sharing.services import create_share
@@ -46,16 +45,19 @@ class Command(BaseCommand):
         # Whole days ending yesterday, so the result does not depend on the hour it runs at.
         first_day = today - timedelta(days=days)
         with FakeCamera(size=(width, height), frames=per_day) as fake:
-            camera = add_camera(
-                DEMO_NAME,
-                fake.url(),
-                day_counter_enabled=True,
-                day_counter_start_date=first_day,
-                timezone=str(tz),
-                continuous_mode=Camera.ContinuousMode.PERIODIC,
-                # The fake camera lives only while this command runs: no schedule may call it later.
-                enabled=False,
-            )
+            try:
+                camera = add_camera(
+                    DEMO_NAME,
+                    fake.url(),
+                    day_counter_enabled=True,
+                    day_counter_start_date=first_day,
+                    timezone=str(tz),
+                    continuous_mode=Camera.ContinuousMode.PERIODIC,
+                    # The fake camera lives only while this command runs: no schedule may call it later.
+                    enabled=False,
+                )
+            except CameraError as exc:
+                raise CommandError(str(exc)) from exc
             secret = secrets.load_secret(camera.encryption_key_ref)
             step = timedelta(hours=12) / per_day  # 06:00 to 18:00
             stored = 0
