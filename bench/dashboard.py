@@ -13,6 +13,7 @@ import statistics
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -22,6 +23,9 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/timela
 os.environ.setdefault("TIMELAPSER_DATA_DIR", tempfile.mkdtemp(prefix="timelapser-bench-"))
 
 import django
+
+# whitenoise warns that collectstatic never ran; the bench does not serve static files.
+warnings.filterwarnings("ignore", message="No directory at")
 
 django.setup()
 
@@ -77,9 +81,11 @@ def main() -> None:
     if connection.vendor != "postgresql":
         sys.exit("bench/dashboard.py needs PostgreSQL: set DATABASE_URL")
     from django.contrib.auth import get_user_model
+    from django.core.cache import cache
     from django.test import Client
 
     from cameras.models import Camera
+    from timelapser.dashboard import disk_bytes_by_camera
     from timelapser.svg import camera_health_svg
 
     # No collectstatic here: plain static URLs instead of the hashed manifest.
@@ -109,7 +115,14 @@ def main() -> None:
         with CaptureQueriesContext(connection) as queries:
             page()
         print(f"dashboard_queries={len(queries)}")
+        # Disk use is cached for a minute, so most page loads skip its scan; time the scan alone too.
         print(f"dashboard_page_ms={timed(page):.1f}")
+
+        def disk_scan():
+            cache.clear()
+            disk_bytes_by_camera()
+
+        print(f"dashboard_disk_scan_ms={timed(disk_scan):.1f}")
 
         camera = Camera.objects.order_by("pk").first()
         print(f"health_svg_ms={timed(lambda: camera_health_svg(camera)):.1f}")
