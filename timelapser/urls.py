@@ -12,4 +12,5 @@ urlpatterns = [
     path("admin/", include("timelapser.ops_urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("", include("sharing.urls")),
 ]
