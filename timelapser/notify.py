@@ -185,7 +185,12 @@ WARN_EXPIRING_SHARES_TASK = "Warn about shares expiring soon"
 
 def ensure_beat_schedule(sender=None, using: str = "default", **kwargs) -> None:
     """post_migrate: make sure the daily expiring-share check is scheduled (idempotent)."""
+    from django.db import connections
     from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    # A partial `migrate some_app 0001` may run before beat's tables exist.
+    if PeriodicTask._meta.db_table not in connections[using].introspection.table_names():
+        return
 
     crontab, _ = CrontabSchedule.objects.using(using).get_or_create(
         minute="0",

@@ -108,3 +108,14 @@ def test_recent_health_view_counts_todays_images(admin_client):
     svg = admin_client.get(f"/admin/cameras/{camera.pk}/health.svg").content.decode()
 
     assert ": 1 images" in svg
+
+
+def test_embed_snippet_points_at_the_cameras_plot(history):
+    from django.template.loader import render_to_string
+
+    camera, _ = history
+
+    html = render_to_string("timelapser/camera_health_embed.html", {"camera": camera})
+
+    assert f'src="/admin/cameras/{camera.pk}/health.svg"' in html
+    assert "&lt;east&gt;" in html and "<east>" not in html
