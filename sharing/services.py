@@ -54,7 +54,10 @@ def find_share(token: str, *, include_inactive: bool = False) -> Share | None:
         lookup = {"share_token": UUID(token)}
     except ValueError:
         lookup = {"slug": token}
-    return shares.filter(**lookup).first()
+    try:
+        return shares.get(**lookup)
+    except Share.DoesNotExist:
+        return None
 
 
 @dataclass(frozen=True)

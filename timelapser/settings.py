@@ -214,3 +214,6 @@ if env.str("RATELIMIT_IP_META_KEY", default=""):
 SHARING_FILE_OFFLOAD = env.str("SHARING_FILE_OFFLOAD", default="")
 # nginx `internal` location that maps onto DATA_DIR (see README "Sharing").
 SHARING_ACCEL_REDIRECT_PREFIX = env.str("SHARING_ACCEL_REDIRECT_PREFIX", default="/protected/")
+# Seconds a share page's rendered content (videos, facts, frames) may be reused;
+# the share itself (active, expiry, password) is checked on every request. 0 = off.
+SHARING_PAGE_CACHE_SECONDS = env.int("SHARING_PAGE_CACHE_SECONDS", default=10)

@@ -112,7 +112,8 @@ def queries_for(client, url) -> int:
 
 
 @pytest.mark.parametrize("share_type", Share.ShareType.values)
-def test_page_queries_do_not_grow_with_videos_or_frames(client, make_video_batch, share_type):
+def test_page_queries_do_not_grow_with_videos_or_frames(client, make_video_batch, share_type, settings):
+    settings.SHARING_PAGE_CACHE_SECONDS = 0  # measure the uncached path
     camera = make_camera()
     small = make_share([make_video_batch(camera, frames=1)], share_type=share_type, download_enabled=True)
     big = make_share(
@@ -131,7 +132,8 @@ def test_page_queries_do_not_grow_with_videos_or_frames(client, make_video_batch
     )
 
 
-def test_continuous_links_do_not_add_queries_per_video(client, make_video_batch):
+def test_continuous_links_do_not_add_queries_per_video(client, make_video_batch, settings):
+    settings.SHARING_PAGE_CACHE_SECONDS = 0
     from batches.models import TimelapseBatch
 
     kind = TimelapseBatch.BatchType.CONTINUOUS
@@ -141,3 +143,17 @@ def test_continuous_links_do_not_add_queries_per_video(client, make_video_batch)
     )
 
     assert queries_for(client, f"/share/{one.token}") == queries_for(client, f"/share/{many.token}")
+
+
+def test_cached_page_content_costs_two_queries_and_follows_share_edits(client, make_video_batch):
+    share = make_share([make_video_batch() for _ in range(3)], share_type=Share.ShareType.INFO_PAGE)
+    url = f"/share/{share.token}"
+    client.get(url)
+
+    assert queries_for(client, url) == 2, "the live share check and the view count"
+    Share.objects.filter(pk=share.pk).update(title="Renamed", download_enabled=True)
+    html = client.get(url).content.decode()
+    assert "<h1>Renamed</h1>" in html
+    assert "Download" in html
+    Share.objects.filter(pk=share.pk).update(is_active=False)
+    assert client.get(url).status_code == 404
