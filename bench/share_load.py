@@ -186,6 +186,9 @@ def main() -> int:
         if page.count("<video") != 3:
             raise RuntimeError("the bench page does not show three videos")
 
+        if os.environ.get("BENCH_PAUSE"):
+            print(base + page_path, flush=True)
+            time.sleep(float(os.environ["BENCH_PAUSE"]))
         result = subprocess.run(
             [wrk, "-t", "2", "-c", str(CONNECTIONS), "-d", f"{DURATION}s", "--latency", base + page_path],
             check=True, capture_output=True, text=True,
