@@ -13,7 +13,7 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.paginator import Paginator
 from django.db.models import Case, Max, Min, When
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect, JsonResponse
@@ -213,11 +213,12 @@ def page(request: HttpRequest, token: str) -> HttpResponse:
     # content under it may be a few seconds old (a new render, a reorder).
     timeout = settings.SHARING_PAGE_CACHE_SECONDS
     key = _content_key(share, theme, request.GET.get("page", "1"))
-    cached = cache.get(key) if timeout and not preview else None
+    content_cache = caches[settings.SHARING_PAGE_CACHE]
+    cached = content_cache.get(key) if timeout and not preview else None
     if cached is None:
         cached = _page_content(request, share, theme)
         if timeout and not preview:
-            cache.set(key, cached, timeout)
+            content_cache.set(key, cached, timeout)
     body, meta = cached
     if not preview and request.method == "GET":
         services.count_view(share)

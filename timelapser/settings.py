@@ -217,3 +217,10 @@ SHARING_ACCEL_REDIRECT_PREFIX = env.str("SHARING_ACCEL_REDIRECT_PREFIX", default
 # Seconds a share page's rendered content (videos, facts, frames) may be reused;
 # the share itself (active, expiry, password) is checked on every request. 0 = off.
 SHARING_PAGE_CACHE_SECONDS = env.int("SHARING_PAGE_CACHE_SECONDS", default=10)
+# Per process on purpose: a short-lived copy needs no network round trip, and the
+# rate-limit counters (which must be shared) stay in the default cache.
+SHARING_PAGE_CACHE = "sharing_pages"
+CACHES["sharing_pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "sharing-pages",
+}
