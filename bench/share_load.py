@@ -113,9 +113,17 @@ def parse_wrk(output: str) -> dict[str, float]:
     return {"rps": rps, "p99": p99, "errors": errors}
 
 
-def range_throughput(url: str, size: int, seconds: float = 8.0) -> float:
+def range_throughput(url: str, video: Path, seconds: float = 8.0) -> float:
     """Stream the video the way a player does (successive 8 MiB ranges), MB/s over loopback."""
+    size = video.stat().st_size
     chunk = 8 * 1024 * 1024
+    with video.open("rb") as fh:
+        fh.seek(1000)
+        expected = fh.read(4096)
+    # The bytes must be right, not just fast (gunicorn sends ranges with sendfile).
+    probe = httpx.get(url, headers={"Range": "bytes=1000-5095"})
+    if probe.status_code != 206 or probe.content != expected:
+        raise RuntimeError("range request returned the wrong bytes")
     total = 0
     start = time.perf_counter()
     with httpx.Client(timeout=30) as client:
@@ -195,7 +203,7 @@ def main() -> int:
         )  # fmt: skip
         figures = parse_wrk(result.stdout)
         size = (data_dir / videos[0]).stat().st_size
-        mb_per_s = range_throughput(base + video_path, size)
+        mb_per_s = range_throughput(base + video_path, data_dir / videos[0])
 
         print(f"share_rps={figures['rps']:.0f}")
         print(f"share_p99_ms={figures['p99']:.1f}")
