@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from functools import wraps
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core.cache import caches
@@ -157,7 +157,8 @@ def _meta(share: Share, videos: list[dict], *, locked: bool) -> dict:
     )
     if share.embed_enabled:
         meta["player"] = services.absolute_url(reverse("sharing:embed", args=[share.token]))
-        meta["oembed"] = services.absolute_url(reverse("sharing:oembed")) + "?format=json&url=" + page_url
+        query = urlencode({"format": "json", "url": page_url})
+        meta["oembed"] = services.absolute_url(reverse("sharing:oembed")) + "?" + query
     return meta
 
 
