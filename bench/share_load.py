@@ -6,7 +6,7 @@ wrk (Debian package `wrk`). Sets up its own database (tl_bench_share) and data d
 Prints share_rps, share_p99_ms, share_errors, share_range_mb_per_s (name=value lines).
 
 Options via environment: BENCH_DURATION (s, default 30), BENCH_CONNECTIONS (default 16),
-BENCH_REDIS_URL (default redis://127.0.0.1:6379/3), BENCH_WORKER_CLASS (default gthread).
+BENCH_REDIS_URL (default redis://127.0.0.1:6379/3), BENCH_WORKER_CLASS (default sync, as in the Procfile).
 """
 
 from __future__ import annotations
@@ -102,6 +102,7 @@ def parse_wrk(output: str) -> dict[str, float]:
         return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
     p99 = duration_ms(re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE).group(1))
     errors = 0
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
@@ -110,7 +111,21 @@ def parse_wrk(output: str) -> dict[str, float]:
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     if socket_errors:
         errors += sum(int(x) for x in socket_errors.groups())
-    return {"rps": rps, "p99": p99, "errors": errors}
+    return {"rps": rps, "p99": p99, "errors": errors, "requests": requests}
+
+
+def worker_cpu_seconds(master_pid: int) -> float:
+    """User+system CPU of gunicorn's worker processes so far (from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master_pid:  # ppid
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return total
 
 
 def range_throughput(url: str, video: Path, seconds: float = 8.0) -> float:
@@ -175,7 +190,7 @@ def main() -> int:
             [python, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
         )
         port = free_port()
-        worker_class = os.environ.get("BENCH_WORKER_CLASS", "gthread")
+        worker_class = os.environ.get("BENCH_WORKER_CLASS", "sync")  # the Procfile's default
         server = subprocess.Popen(
             [str(Path(python).parent / "gunicorn"), "timelapser.wsgi", "--bind", f"127.0.0.1:{port}",
              "--workers", "2", "--worker-class", worker_class, "--threads", "4", "--log-level", "warning"],
@@ -197,11 +212,13 @@ def main() -> int:
         if os.environ.get("BENCH_PAUSE"):
             print(base + page_path, flush=True)
             time.sleep(float(os.environ["BENCH_PAUSE"]))
+        cpu_before = worker_cpu_seconds(server.pid)
         result = subprocess.run(
             [wrk, "-t", "2", "-c", str(CONNECTIONS), "-d", f"{DURATION}s", "--latency", base + page_path],
             check=True, capture_output=True, text=True,
         )  # fmt: skip
         figures = parse_wrk(result.stdout)
+        cpu_ms = (worker_cpu_seconds(server.pid) - cpu_before) * 1000 / max(figures["requests"], 1)
         size = (data_dir / videos[0]).stat().st_size
         mb_per_s = range_throughput(base + video_path, data_dir / videos[0])
 
@@ -209,6 +226,9 @@ def main() -> int:
         print(f"share_p99_ms={figures['p99']:.1f}")
         print(f"share_errors={figures['errors']}")
         print(f"share_range_mb_per_s={mb_per_s:.0f}")
+        # CPU the gunicorn workers spent per page (not PostgreSQL's or Redis's): on a
+        # shared, overloaded machine this says more about the code than rps does.
+        print(f"share_worker_cpu_ms_per_request={cpu_ms:.2f}")
         print(f"share_video_mb={size / 1e6:.1f}")
         print(f"share_bench_seconds={DURATION}")
         print(f"share_connections={CONNECTIONS}")

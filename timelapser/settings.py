@@ -224,3 +224,8 @@ CACHES["sharing_pages"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "sharing-pages",
 }
+# With CACHE_URL=redis://..., the rate-limit counters use a backend that reuses its
+# Redis client (sharing/cache.py); same server, same database.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["ratelimit"] = {**CACHES["default"], "BACKEND": "sharing.cache.RedisCache"}
+    RATELIMIT_USE_CACHE = "ratelimit"
