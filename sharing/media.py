@@ -7,6 +7,7 @@ never serve a half-written file.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import struct
@@ -16,7 +17,6 @@ from pathlib import Path
 
 import imageio_ffmpeg
 from django.conf import settings
-from django.core.cache import cache
 from PIL import Image as PILImage
 
 log = logging.getLogger(__name__)
@@ -79,20 +79,25 @@ def poster(video: Path, batch_id: int) -> Path | None:
 
 
 def video_size(video: Path) -> tuple[int, int] | None:
-    """(width, height) of an MP4's first video track, read from its tkhd box; cached."""
+    """(width, height) of an MP4's first video track, read from its tkhd box.
+
+    Cached in the process, keyed by the file's identity: a re-rendered file gets
+    a new mtime, so a stale size is never used, and a page of several videos
+    costs a stat per video instead of a cache round trip.
+    """
     try:
         stat = video.stat()
     except OSError:
         return None
-    key = f"sharing:vsize:{video}:{stat.st_mtime_ns}:{stat.st_size}"
-    found = cache.get(key)
-    if found is None:
-        try:
-            found = _mp4_size(video) or ()
-        except (OSError, struct.error):
-            found = ()
-        cache.set(key, found, 24 * 3600)
-    return tuple(found) if found else None
+    return _cached_size(video, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_size(video: Path, mtime_ns: int, size: int) -> tuple[int, int] | None:
+    try:
+        return _mp4_size(video)
+    except (OSError, struct.error):
+        return None
 
 
 def _boxes(fh, start: int, end: int):

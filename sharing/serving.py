@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils.http import http_date, parse_http_date_safe
 
 CHUNK = 512 * 1024
@@ -94,15 +94,32 @@ def _range_still_valid(request: HttpRequest, etag: str, mtime: int) -> bool:
     return since is not None and mtime <= since
 
 
-def _read(path: Path, start: int, length: int):
-    with path.open("rb") as fh:
-        fh.seek(start)
-        while length > 0:
-            chunk = fh.read(min(CHUNK, length))
-            if not chunk:
-                return
-            length -= len(chunk)
-            yield chunk
+class FileSlice:
+    """`length` bytes of a file from `start`, readable like a file.
+
+    It keeps fileno() and the file's position at `start`, so gunicorn's
+    wsgi.file_wrapper sends the slice with zero-copy sendfile(offset, Content-Length);
+    other servers read it in chunks and never get past the slice.
+    """
+
+    def __init__(self, path: Path, start: int, length: int) -> None:
+        self._file = path.open("rb")
+        self._file.seek(start)
+        self._left = length
+
+    def read(self, size: int = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        size = self._left if size is None or size < 0 else min(size, self._left)
+        data = self._file.read(size)
+        self._left -= len(data)
+        return data
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def file_response(
@@ -158,5 +175,10 @@ def file_response(
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
     length = end - start + 1 if size else 0
     headers["Content-Length"] = str(length)
-    body = () if request.method == "HEAD" else _read(path, start, length)
-    return StreamingHttpResponse(body, status=status, content_type=content_type, headers=headers)
+    if request.method == "HEAD":
+        return StreamingHttpResponse((), status=status, content_type=content_type, headers=headers)
+    response = FileResponse(
+        FileSlice(path, start, length), status=status, content_type=content_type, headers=headers
+    )
+    response.block_size = CHUNK
+    return response

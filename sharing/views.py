@@ -7,17 +7,20 @@ tokens exist. All routes are rate limited per client IP.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import wraps
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
+from django.core.cache import caches
 from django.core.paginator import Paginator
 from django.db.models import Case, Max, Min, When
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_protect
@@ -89,14 +92,14 @@ def _unlocked(request: HttpRequest, share: Share) -> bool:
 
 def _visible_share(request: HttpRequest, token: str) -> Share | None:
     """The share for a media/download route: live and (if protected) unlocked."""
-    preview = _is_preview(request) if "preview" in request.GET else False
+    preview = _is_preview(request)
     share = services.find_share(token, include_inactive=preview)
     if share is None or not (preview or _unlocked(request, share)):
         return None
     return share
 
 
-def _video_context(share: Share, items: list[services.Item], *, public: bool) -> list[dict]:
+def _video_context(share: Share, items: list[services.Item]) -> list[dict]:
     rows = []
     token = share.token
     for item in items:
@@ -154,14 +157,52 @@ def _meta(share: Share, videos: list[dict], *, locked: bool) -> dict:
     )
     if share.embed_enabled:
         meta["player"] = services.absolute_url(reverse("sharing:embed", args=[share.token]))
-        meta["oembed"] = services.absolute_url(reverse("sharing:oembed")) + "?format=json&url=" + page_url
+        query = urlencode({"format": "json", "url": page_url})
+        meta["oembed"] = services.absolute_url(reverse("sharing:oembed")) + "?" + query
     return meta
+
+
+def _content_key(share: Share, theme: services.Theme, page_number: str) -> str:
+    """Cache key for a page's rendered content: any edit to the share or its look changes it."""
+    custom = getattr(share, "customization", None)
+    version = hashlib.sha256(
+        repr(
+            (
+                share.title,
+                share.description,
+                share.share_type,
+                share.token,
+                share.download_enabled,
+                share.embed_enabled,
+                share.access_type,
+                theme,
+                custom.pk if custom else None,
+                page_number,
+            )
+        ).encode()
+    ).hexdigest()[:32]
+    return f"sharing:content:{share.pk}:{version}"
+
+
+def _page_content(request: HttpRequest, share: Share, theme: services.Theme) -> tuple[str, dict]:
+    """The page's rendered content and unfurl data: the videos, their facts, gallery frames."""
+    items = services.page_items(share)
+    videos = _video_context(share, items)
+    context = {"share": share, "theme": theme, "videos": videos}
+    if share.share_type == Share.ShareType.INFO_PAGE and theme.options["show_date_range"]:
+        ranges = _date_ranges(items)
+        for video in videos:
+            video["dates"] = ranges.get(video["batch"].pk)
+    if share.share_type == Share.ShareType.GALLERY:
+        context["frames"] = _gallery(request, share, items)
+    body = render_to_string(f"sharing/page_{share.share_type}_body.html", context, request=request)
+    return body, _meta(share, videos, locked=services.needs_password(share))
 
 
 @page_limit
 @require_http_methods(["GET", "HEAD"])
 def page(request: HttpRequest, token: str) -> HttpResponse:
-    preview = _is_preview(request) if "preview" in request.GET else False
+    preview = _is_preview(request)
     share = services.find_share(token, include_inactive=preview)
     if share is None:
         return not_found()
@@ -169,24 +210,26 @@ def page(request: HttpRequest, token: str) -> HttpResponse:
     if not (preview or _unlocked(request, share)):
         context = {"share": share, "theme": theme, "meta": _meta(share, [], locked=True), "error": False}
         return render(request, "sharing/unlock.html", context)
-    items = services.page_items(share)
-    videos = _video_context(share, items, public=not services.needs_password(share))
+    # The share row is read fresh on every request (revocation is immediate); the
+    # content under it may be a few seconds old (a new render, a reorder).
+    timeout = settings.SHARING_PAGE_CACHE_SECONDS
+    key = _content_key(share, theme, request.GET.get("page", "1"))
+    content_cache = caches[settings.SHARING_PAGE_CACHE]
+    cached = content_cache.get(key) if timeout and not preview else None
+    if cached is None:
+        cached = _page_content(request, share, theme)
+        if timeout and not preview:
+            content_cache.set(key, cached, timeout)
+    body, meta = cached
+    if not preview and request.method == "GET":
+        services.count_view(share)
     context = {
         "share": share,
         "theme": theme,
-        "videos": videos,
-        "meta": _meta(share, videos, locked=services.needs_password(share)),
-        "preview": preview,
-    }
-    if share.share_type == Share.ShareType.INFO_PAGE and theme.options["show_date_range"]:
-        ranges = _date_ranges(items)
-        for video in videos:
-            video["dates"] = ranges.get(video["batch"].pk)
-    if share.share_type == Share.ShareType.GALLERY:
-        context["frames"] = _gallery(request, share, items)
-    if not preview and request.method == "GET":
-        services.count_view(share)
-    response = render(request, f"sharing/page_{share.share_type}.html", context)
+        "body": mark_safe(body),
+        "meta": meta,
+    }  # rendered with autoescape
+    response = render(request, "sharing/page.html", context)
     response["Cache-Control"] = "private, no-cache"
     return response
 
@@ -227,7 +270,7 @@ def embed(request: HttpRequest, token: str) -> HttpResponse:
         return not_found()
     locked = not _unlocked(request, share)
     items = [] if locked else services.page_items(share)
-    videos = _video_context(share, items, public=not locked)
+    videos = _video_context(share, items)
     context = {
         "share": share,
         "theme": services.theme_of(share),

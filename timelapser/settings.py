@@ -267,3 +267,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("TIMELAPSER_CONTINUOUS_PERIOD_SECONDS", default=3600.0),
     },
 }
+# Seconds a share page's rendered content (videos, facts, frames) may be reused;
+# the share itself (active, expiry, password) is checked on every request. 0 = off.
+SHARING_PAGE_CACHE_SECONDS = env.int("SHARING_PAGE_CACHE_SECONDS", default=10)
+# Per process on purpose: a short-lived copy needs no network round trip, and the
+# rate-limit counters (which must be shared) stay in the default cache.
+SHARING_PAGE_CACHE = "sharing_pages"
+CACHES["sharing_pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "sharing-pages",
+}
+# With CACHE_URL=redis://..., the rate-limit counters use a backend that reuses its
+# Redis client (sharing/cache.py); same server, same database.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["ratelimit"] = {**CACHES["default"], "BACKEND": "sharing.cache.RedisCache"}
+    RATELIMIT_USE_CACHE = "ratelimit"

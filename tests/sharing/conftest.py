@@ -10,7 +10,7 @@ from pathlib import Path
 
 import imageio_ffmpeg
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.utils import timezone
 from PIL import Image as PILImage
 
@@ -41,6 +41,7 @@ def jpeg_bytes() -> bytes:
 def _fresh_limits(settings):
     """Rate-limit counters live in the cache: start each test from zero, with room to work."""
     cache.clear()
+    caches["sharing_pages"].clear()
     settings.SHARING_RATE_LIMIT = "10000/m"
     settings.SHARING_MEDIA_RATE_LIMIT = "10000/m"
     settings.SHARING_UNLOCK_RATE_LIMIT = "10000/m"

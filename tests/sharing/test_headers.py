@@ -73,7 +73,11 @@ def test_open_graph_and_twitter_player_card(client, make_video_batch):
         f'<meta name="twitter:player" content="https://timelapse.example.org/embed/{share.share_token}">'
         in html
     )
-    assert 'type="application/json+oembed"' in html
+    oembed_href = (
+        "https://timelapse.example.org/oembed?format=json&amp;url=https%3A%2F%2Ftimelapse.example.org"
+        f"%2Fshare%2F{share.share_token}"
+    )
+    assert f'<link rel="alternate" type="application/json+oembed" href="{oembed_href}"' in html
 
 
 def test_without_embed_there_is_no_player_card_or_oembed(client, make_video_batch):
@@ -134,3 +138,17 @@ def test_oembed_refusals(client, make_video_batch):
     assert status(f"{site}/share/{public.token}", format="xml") == 501
     assert status(f"{site}/share/{public.token}") == 200
     assert "video" not in client.get("/oembed", {"url": f"{site}/share/{locked.token}"}).content.decode()
+
+
+def test_the_discovery_link_leads_to_the_oembed_answer(client, make_video_batch):
+    import html as htmllib
+    import re
+
+    share = make_share([make_video_batch()], embed_enabled=True)
+    page = client.get(f"/share/{share.token}").content.decode()
+    href = htmllib.unescape(re.search(r'type="application/json\+oembed" href="([^"]+)"', page).group(1))
+
+    response = client.get(href.removeprefix("https://timelapse.example.org"))
+
+    assert response.status_code == 200
+    assert response.json()["type"] == "video"

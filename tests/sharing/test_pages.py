@@ -233,3 +233,17 @@ def test_per_video_downloads_use_custom_titles(client, make_video_batch):
 
     assert response.status_code == 200
     assert "filename*=UTF-8''Week%202.mp4" in response["Content-Disposition"]
+
+
+@pytest.mark.parametrize("share_type", Share.ShareType.values)
+def test_share_whose_batch_is_not_rendered_yet_says_so(client, share_type):
+    from tests.factories import make_batch
+
+    share = make_share([make_batch(make_camera())], share_type=share_type, embed_enabled=True)
+
+    response = client.get(f"/share/{share.token}")
+
+    assert response.status_code == 200
+    assert "<video" not in response.content.decode()
+    assert client.get(f"/embed/{share.token}").status_code == 200
+    assert client.get(f"/oembed?url=https://timelapse.example.org/share/{share.token}").status_code == 200
