@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -90,6 +91,7 @@ def main() -> None:
             ).pk
             for i in range(args.cameras)
         ]
+        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         worker = subprocess.Popen(
             [
                 sys.executable,
@@ -166,8 +168,18 @@ def main() -> None:
         print(f"ingest_captures_per_s={done / elapsed:.1f}")
         print(f"ingest_latency_p50_ms={latencies[len(latencies) // 2]:.1f}")
         print(f"ingest_latency_p99_ms={latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]:.1f}")
+        # CPU the worker (all its pool processes) spent per stored image, counted
+        # once the worker has exited and been reaped. On a shared machine this says
+        # more than wall-clock throughput: 2 idle cores give about 2000 / this many per second.
+        worker.terminate()
+        worker.wait(timeout=60)
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_ms = ((used.ru_utime + used.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)) * 1000
+        print(f"worker_cpu_ms_per_capture={cpu_ms / max(1, done + warm):.2f}")
+        print(f"projected_captures_per_s_2_idle_cores={2000 / (cpu_ms / max(1, done + warm)):.0f}")
+        print(f"load_average_1min={os.getloadavg()[0]:.1f}")
     finally:
-        if worker is not None:
+        if worker is not None and worker.poll() is None:
             worker.terminate()
             try:
                 worker.wait(timeout=20)
