@@ -151,3 +151,26 @@ def test_exif_goes_into_processing_metadata(add, data_dir):
         frame.save(out, "JPEG", exif=exif)
     image = ingest.store(camera, out.getvalue(), timezone.now()).image
     assert image.processing_metadata["exif"]["Make"] == "Ubiquiti"
+
+
+def test_odd_exif_values_do_not_break_the_insert(data_dir):
+    """NUL bytes in strings and 0/0 rationals are common in camera EXIF; JSON columns refuse them."""
+    import io
+
+    from django.utils import timezone
+    from PIL import Image as PILImage
+    from PIL.TiffImagePlugin import IFDRational
+
+    from captures.fakecamera import make_frames
+
+    camera = Camera.objects.create(name="odd-exif", url_hash="4" * 64)
+    with PILImage.open(io.BytesIO(make_frames(1)[0])) as frame:
+        exif = PILImage.Exif()
+        exif[0x010F] = "Cam\x00Corp\x00"  # Make
+        exif[0x011A] = IFDRational(0, 0)  # XResolution
+        out = io.BytesIO()
+        frame.save(out, "JPEG", exif=exif)
+    image = ingest.store(camera, out.getvalue(), timezone.now()).image
+    image.refresh_from_db()
+    assert image.processing_metadata["exif"]["Make"] == "CamCorp"
+    assert "XResolution" not in image.processing_metadata["exif"]
