@@ -1,33 +1,222 @@
-from django.contrib import admin
+"""Operator screens for shares: create from batches, order, customize, protect, preview."""
 
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import connection
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+
+from batches.models import TimelapseBatch
+from sharing import services
 from sharing.models import Share, ShareBatch, ShareCustomization
+
+DISPLAY_FLAGS = [
+    ("show_camera_info", "Camera name"),
+    ("show_day_counter", "Day counter range"),
+    ("show_date_range", "Date range"),
+    ("show_technical_info", "Technical info"),
+    ("show_generation_time", "Generation time"),
+]
+
+
+@admin.action(description="Create a share from the selected batches")
+def create_share_from_batches(modeladmin, request, queryset):
+    """Admin action for the batch changelist: share the completed batches, then edit the share."""
+    batches = list(
+        queryset.filter(status=TimelapseBatch.Status.COMPLETED)
+        .select_related("camera")
+        .order_by("created_at", "pk")
+    )
+    skipped = queryset.count() - len(batches)
+    if not batches:
+        modeladmin.message_user(
+            request, "None of the selected batches has finished rendering.", messages.ERROR
+        )
+        return None
+    cameras = sorted({batch.camera.name for batch in batches})
+    title = f"{cameras[0]} timelapse" if len(cameras) == 1 else "Timelapses"
+    share_type = Share.ShareType.VIDEO_ONLY if len(batches) == 1 else Share.ShareType.INFO_PAGE
+    share = services.create_share(
+        batches, title, share_type=share_type, creator_name=request.user.get_username() or None
+    )
+    if skipped:
+        modeladmin.message_user(
+            request, f"Left out {skipped} batch(es) that are not completed.", messages.WARNING
+        )
+    modeladmin.message_user(
+        request, "Share created. Set its title, options and expiry below.", messages.SUCCESS
+    )
+    return HttpResponseRedirect(reverse("admin:sharing_share_change", args=[share.pk]))
+
+
+class ShareForm(forms.ModelForm):
+    # Write-only: the hash is never sent back to the browser.
+    password = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Set to protect the share with a password. Leave blank to keep the current one.",
+    )
+    remove_password = forms.BooleanField(required=False, help_text="Make the share public again.")
+    embed_allowed_domains = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Sites allowed to embed /embed/<token>, one per line (e.g. https://blog.example.com "
+        "or *.example.com). Empty: any site.",
+    )
+
+    class Meta:
+        model = Share
+        fields = [
+            "title",
+            "description",
+            "share_type",
+            "slug",
+            "is_active",
+            "expires_at",
+            "download_enabled",
+            "embed_enabled",
+            "embed_allowed_domains",
+            "creator_name",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["embed_allowed_domains"] = "\n".join(self.instance.embed_allowed_domains or [])
+
+    def clean_embed_allowed_domains(self) -> list[str]:
+        domains = [d.strip() for d in self.cleaned_data["embed_allowed_domains"].splitlines() if d.strip()]
+        bad = [d for d in domains if not services.is_valid_embed_source(d)]
+        if bad:
+            raise forms.ValidationError("Not a host name: %(value)s", params={"value": bad[0]})
+        return domains
+
+    def save(self, commit=True):
+        share = super().save(commit=False)
+        if self.cleaned_data.get("remove_password"):
+            services.set_password(share, None)
+        elif self.cleaned_data.get("password"):
+            services.set_password(share, self.cleaned_data["password"])
+        if commit:
+            share.save()
+            self.save_m2m()
+        return share
+
+
+class ShareCustomizationForm(forms.ModelForm):
+    """The JSON columns as plain fields, so only valid colours and choices are stored."""
+
+    primary_color = forms.RegexField(
+        regex=r"^#(?:[0-9a-fA-F]{3}){1,2}$",
+        initial=services.DEFAULT_COLOR,
+        help_text="A hex colour like #007bff.",
+        error_messages={"invalid": "Use a hex colour like #007bff."},
+    )
+    theme = forms.ChoiceField(choices=[(t, t.title()) for t in services.THEMES])
+    layout = forms.ChoiceField(
+        choices=[(v, v.title()) for v in services.LAYOUTS], help_text="Info pages only."
+    )
+
+    class Meta:
+        model = ShareCustomization
+        fields = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for flag, label in DISPLAY_FLAGS:
+            self.fields[flag] = forms.BooleanField(required=False, label=label)
+        theme = services.theme_of_customization(self.instance if self.instance.pk else None)
+        self.initial.update(primary_color=theme.primary_color, theme=theme.theme, layout=theme.layout)
+        self.initial.update(theme.options)
+
+    def has_changed(self) -> bool:
+        # An untouched inline still saves, so every share gets its customization row.
+        return True
+
+    def save(self, commit=True):
+        custom = super().save(commit=False)
+        custom.theme_config = {
+            "primary_color": self.cleaned_data["primary_color"],
+            "theme": self.cleaned_data["theme"],
+        }
+        custom.display_options = {flag: self.cleaned_data[flag] for flag, _ in DISPLAY_FLAGS}
+        custom.display_options["layout"] = self.cleaned_data["layout"]
+        if commit:
+            custom.save()
+        return custom
 
 
 class ShareBatchInline(admin.TabularInline):
     model = ShareBatch
     extra = 0
+    fields = ["display_order", "timelapse_batch", "custom_title", "show_metadata"]
     raw_id_fields = ["timelapse_batch"]
+    ordering = ["display_order", "pk"]
 
 
 class ShareCustomizationInline(admin.StackedInline):
     model = ShareCustomization
+    form = ShareCustomizationForm
     can_delete = False
+    min_num = 1
+    max_num = 1
+    verbose_name_plural = "look and display options"
 
 
 @admin.register(Share)
 class ShareAdmin(admin.ModelAdmin):
-    list_display = ["title", "share_type", "is_active", "expires_at", "view_count", "created_at"]
+    form = ShareForm
+    list_display = [
+        "title",
+        "share_type",
+        "is_active",
+        "access_type",
+        "expires_at",
+        "view_count",
+        "links",
+        "created_at",
+    ]
     list_filter = ["share_type", "is_active", "access_type", "download_enabled", "embed_enabled"]
     search_fields = ["title", "description"]
-    readonly_fields = ["share_token", "view_count", "created_at"]
+    readonly_fields = ["links", "share_token", "access_type", "view_count", "created_at"]
     inlines = [ShareBatchInline, ShareCustomizationInline]
+    fieldsets = [
+        (None, {"fields": ["title", "description", "share_type", "links", "view_count"]}),
+        (
+            "Access",
+            {"fields": ["is_active", "expires_at", "access_type", "password", "remove_password", "slug"]},
+        ),
+        (
+            "Embedding and download",
+            {"fields": ["download_enabled", "embed_enabled", "embed_allowed_domains"]},
+        ),
+        ("Record", {"fields": ["share_token", "creator_name", "created_at"]}),
+    ]
+
+    class Media:
+        js = ["sharing/admin.js"]
+
+    @admin.display(description="Link")
+    def links(self, share: Share) -> str:
+        if not share.pk:
+            return "-"
+        path = reverse("sharing:page", args=[share.token])
+        return format_html(
+            '<button type="button" class="button" data-copy="{}">Copy link</button> '
+            '<a class="button" href="{}?preview=1" target="_blank" rel="noopener">Preview</a>',
+            services.absolute_url(path),
+            path,
+        )
 
     def get_search_results(self, request, queryset, search_term):
-        from django.db import connection
-
         if search_term and connection.vendor == "postgresql":
             # Full-text search over the trigger-maintained, GIN-indexed column.
             from django.contrib.postgres.search import SearchQuery
 
-            return queryset.filter(search_vector=SearchQuery(search_term, config="english")), False
+            query = SearchQuery(search_term, config="english", search_type="websearch")
+            return queryset.filter(search_vector=query), False
         return super().get_search_results(request, queryset, search_term)

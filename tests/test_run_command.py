@@ -51,7 +51,11 @@ def test_make_run_serves_the_admin_and_starts_worker_and_beat(tmp_path):
             if login_page is None:
                 with contextlib.suppress(httpx.TransportError):
                     login_page = httpx.get(f"http://127.0.0.1:{port}/admin/login/", timeout=2)
-            if login_page is not None and "ready." in output and "beat: Starting" in output:
+            started = all(
+                re.search(pattern, output)
+                for pattern in (r"capture@\S+ ready\.", r"render@\S+ ready\.", "beat: Starting")
+            )
+            if login_page is not None and started:
                 break
             assert process.poll() is None, output
             time.sleep(0.5)
@@ -80,3 +84,4 @@ def test_make_run_serves_the_admin_and_starts_worker_and_beat(tmp_path):
             pass
     assert not still_running
     assert (tmp_path / "data" / "secret_key").stat().st_mode & 0o077 == 0
+    assert (tmp_path / "data" / "secrets_key").stat().st_mode & 0o077 == 0

@@ -66,6 +66,15 @@ def test_fernet_keys_are_split_newest_first():
     assert envparse.fernet_keys(" new , old ,") == ["new", "old"]
 
 
+def test_fernet_keys_fall_back_to_the_generated_file_only_when_unset(tmp_path):
+    key_file = tmp_path / "secrets_key"
+    assert envparse.fernet_keys("", key_file) == []
+    key_file.write_text("generated")
+
+    assert envparse.fernet_keys("", key_file) == ["generated"]
+    assert envparse.fernet_keys("from-env", key_file) == ["from-env"]
+
+
 def run_manage(args, env_overrides, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL"}}
     env.update({"TIMELAPSER_DATA_DIR": str(tmp_path)}, **env_overrides)

@@ -60,14 +60,14 @@ def resolve_secret_key(from_env: str, key_file: Path) -> str:
     )
 
 
-def ensure_secret_key_file(key_file: Path) -> bool:
-    """Create the data-dir key file (mode 0600) if it is missing; True when created."""
+def ensure_secret_key_file(key_file: Path, make_key=None) -> bool:
+    """Create a private key file (mode 0600) if it is missing; True when created."""
     if key_file.exists():
         return False
     key_file.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_urlsafe(50))
+        handle.write(make_key() if make_key else secrets.token_urlsafe(50))
     return True
 
 
@@ -92,6 +92,13 @@ def broker_config(url: str, data_dir: Path) -> tuple[str, dict]:
     }
 
 
-def fernet_keys(value: str) -> list[str]:
-    """TIMELAPSER_SECRETS_KEY: comma-separated Fernet keys, newest first."""
+def fernet_keys(value: str, key_file: Path | None = None) -> list[str]:
+    """TIMELAPSER_SECRETS_KEY: comma-separated Fernet keys, newest first.
+
+    Without it, the key `make run` generated in the data dir (so a first run can
+    store camera URLs at all). Production should set the variable and keep the
+    key away from the encrypted file it protects.
+    """
+    if not value and key_file is not None and key_file.exists():
+        value = key_file.read_text()
     return [key.strip() for key in value.split(",") if key.strip()]

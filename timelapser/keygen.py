@@ -1,10 +1,12 @@
-"""Create the data-dir SECRET_KEY file if missing: `python -m timelapser.keygen` (make run)."""
+"""Create the data-dir SECRET_KEY and Fernet key files if missing: `python -m timelapser.keygen` (make run)."""
 
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
+
+from cryptography.fernet import Fernet
 
 from timelapser.envparse import ensure_secret_key_file
 
@@ -13,6 +15,10 @@ def main() -> None:
     data_dir = Path(os.environ.get("TIMELAPSER_DATA_DIR", "data")).resolve()
     if ensure_secret_key_file(data_dir / "secret_key"):
         sys.stdout.write(f"Generated a SECRET_KEY in {data_dir / 'secret_key'} (mode 0600).\n")
+    if not os.environ.get("TIMELAPSER_SECRETS_KEY") and ensure_secret_key_file(
+        data_dir / "secrets_key", lambda: Fernet.generate_key().decode()
+    ):
+        sys.stdout.write(f"Generated a camera-secrets key in {data_dir / 'secrets_key'} (mode 0600).\n")
 
 
 if __name__ == "__main__":

@@ -183,7 +183,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Timelapser -----------------------------------------------------------
 # Fernet keys for the encrypted secrets file, newest first (MultiFernet).
-TIMELAPSER_SECRETS_KEYS = envparse.fernet_keys(env.str("TIMELAPSER_SECRETS_KEY", default=""))
+TIMELAPSER_SECRETS_KEYS = envparse.fernet_keys(
+    env.str("TIMELAPSER_SECRETS_KEY", default=""), DATA_DIR / "secrets_key"
+)
 TIMELAPSER_NOTIFY_URLS = env.list("TIMELAPSER_NOTIFY_URLS", default=[])
 
 LOGGING = {
@@ -209,3 +211,40 @@ TIMELAPSER_CAPTURE_MAX_BYTES = env.int("TIMELAPSER_CAPTURE_MAX_BYTES", default=2
 # UniFi Protect: requests per second per console, and retries on 408/429/5xx.
 TIMELAPSER_CAPTURE_PROTECT_RATE = env.int("TIMELAPSER_CAPTURE_PROTECT_RATE", default=8)
 TIMELAPSER_CAPTURE_PROTECT_RETRIES = env.int("TIMELAPSER_CAPTURE_PROTECT_RETRIES", default=3)
+
+# --- Sharing ----------------------------------------------------------------
+# Per-IP limits on the public share routes (django-ratelimit; counts live in the
+# default cache, so production needs a shared one: CACHE_URL=redis://127.0.0.1:6379/1).
+# Behind a proxy, set RATELIMIT_IP_META_KEY (e.g. HTTP_X_REAL_IP) to the header it sets.
+SHARING_RATE_LIMIT = env.str("SHARING_RATE_LIMIT", default="120/m")
+SHARING_MEDIA_RATE_LIMIT = env.str("SHARING_MEDIA_RATE_LIMIT", default="1200/m")
+SHARING_UNLOCK_RATE_LIMIT = env.str("SHARING_UNLOCK_RATE_LIMIT", default="10/m")
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+if env.str("RATELIMIT_IP_META_KEY", default=""):
+    RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY")
+# "" (Django streams the file), "x-accel-redirect" (nginx) or "x-sendfile" (Apache, lighttpd).
+SHARING_FILE_OFFLOAD = env.str("SHARING_FILE_OFFLOAD", default="")
+# nginx `internal` location that maps onto DATA_DIR (see README "Sharing").
+SHARING_ACCEL_REDIRECT_PREFIX = env.str("SHARING_ACCEL_REDIRECT_PREFIX", default="/protected/")
+
+# --- Retention and cleanup ---
+# Keep every image this many days (a camera's retention_days overrides it).
+TIMELAPSER_RETENTION_DAYS = env.int("TIMELAPSER_RETENTION_DAYS", default=30)
+# After the retention period, thin instead of delete: "30:hour,180:day" keeps one image
+# per hour after 30 days and one per day after 180; "365:none" deletes after a year.
+# Empty: delete what is past retention. Parsed by captures.retention.parse_thinning_tiers.
+TIMELAPSER_THINNING_TIERS = env.str("TIMELAPSER_THINNING_TIERS", default="")
+TIMELAPSER_ATTEMPTS_RETENTION_DAYS = env.int("TIMELAPSER_ATTEMPTS_RETENTION_DAYS", default=90)
+# Below this share of free space under DATA_DIR an urgent cleanup runs.
+TIMELAPSER_DISK_LOW_PERCENT = env.float("TIMELAPSER_DISK_LOW_PERCENT", default=5.0)
+# Files under DATA_DIR/images no row refers to are removed once older than this,
+# so a capture still writing (row not yet committed) is never swept.
+TIMELAPSER_ORPHAN_GRACE_HOURS = env.int("TIMELAPSER_ORPHAN_GRACE_HOURS", default=6)
+# Maintenance (cleanup, disk checks) has its own queue, consumed by the capture
+# worker beside `capture`: it takes one worker slot, never a place in the capture
+# queue's line, and never waits behind an hour-long render.
+CELERY_TASK_ROUTES["timelapser.tasks.*"] = {"queue": "maintenance"}
+
+# --- Operator experience (notifications, dashboard) ---
+# Consecutive failed captures before "camera down" is sent (once; "back up" once on recovery).
+TIMELAPSER_NOTIFY_DOWN_AFTER = env.int("TIMELAPSER_NOTIFY_DOWN_AFTER", default=3)

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from timelapser.health import healthz
 
@@ -8,6 +8,9 @@ admin.site.site_title = "Timelapser"
 admin.site.index_title = "Cameras, captures, timelapses and shares"
 
 urlpatterns = [
+    # Operator pages under /admin/, listed before the admin so its catch-all does not take them.
+    path("admin/", include("timelapser.ops_urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("", include("sharing.urls")),
 ]

@@ -1,0 +1,434 @@
+"""The cleanup routine: apply each camera's retention policy, then tidy what is left.
+
+Order of work, each step safe to interrupt:
+1. per camera, walk the images past the keep-all age in (captured_at, id) keyset
+   pages, decide what goes (see `_Thinner`), delete up to PAGE_SIZE rows per
+   transaction, and unlink their files after the commit;
+2. sweep DATA_DIR/images for files no row refers to (what a crash between a
+   commit and its unlinks, or a half-written capture, leaves behind);
+3. prune old capture attempts; 4. drop superseded continuous outputs.
+Only one run at a time (`single_run`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import zoneinfo
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from batches.models import TimelapseBatch
+from cameras.models import Camera
+from captures import retention
+from captures.models import CaptureAttempt, Image
+from sharing.models import ShareBatch
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 10_000
+# Any constant works; it only has to be the same in every process of this app.
+ADVISORY_LOCK_ID = 7_406_114_001
+
+
+class CleanupBusy(Exception):
+    """Another cleanup run holds the lock."""
+
+
+@contextlib.contextmanager
+def single_run() -> Iterator[None]:
+    """Hold the one-cleanup-at-a-time lock, or raise CleanupBusy at once.
+
+    PostgreSQL: a session advisory lock, released at the end or when the
+    connection dies with its process. SQLite has no such lock, so an flock on a
+    file in DATA_DIR does the same (the kernel drops it when the process dies).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK_ID])
+            if not cursor.fetchone()[0]:
+                raise CleanupBusy("another cleanup is running")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_ID])
+        return
+    with (Path(settings.DATA_DIR) / "cleanup.lock").open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise CleanupBusy("another cleanup is running") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@dataclass
+class CameraReport:
+    camera: str
+    policy: str
+    deleted: int = 0
+    deleted_bytes: int = 0
+    kept_age: int = 0
+    kept_protected: int = 0
+    kept_tier: int = 0
+    # Set when the camera's own policy is invalid: it is skipped, the others go on.
+    error: str = ""
+
+
+@dataclass
+class Report:
+    dry_run: bool
+    cameras: list[CameraReport] = field(default_factory=list)
+    orphan_files: int = 0
+    orphan_bytes: int = 0
+    attempts_pruned: int = 0
+    outputs_removed: int = 0
+    shares_repointed: int = 0
+    page_seconds: list[float] = field(default_factory=list)
+
+    @property
+    def deleted(self) -> int:
+        return sum(c.deleted for c in self.cameras)
+
+
+def run_cleanup(
+    *, dry_run: bool = False, camera_names: list[str] | None = None, now: datetime | None = None
+) -> Report:
+    """The whole routine under the single-run lock. Raises CleanupBusy if one is running."""
+    now = now or timezone.now()
+    report = Report(dry_run=dry_run)
+    with single_run():
+        cameras = Camera.objects.order_by("name")
+        if camera_names:
+            cameras = cameras.filter(name__in=camera_names)
+        for camera in cameras:
+            try:
+                retention.policy_for(camera)
+            except ValueError as exc:
+                log.error("cleanup %s skipped: %s", camera.name, exc)
+                report.cameras.append(CameraReport(camera=camera.name, policy="", error=str(exc)))
+                continue
+            report.cameras.append(clean_camera(camera, now=now, dry_run=dry_run, report=report))
+        if not camera_names:
+            # Whole-installation steps; a run for one camera stays about that camera.
+            report.orphan_files, report.orphan_bytes = sweep_orphan_files(now=now, dry_run=dry_run)
+            report.attempts_pruned = prune_attempts(now=now, dry_run=dry_run)
+            report.outputs_removed, report.shares_repointed = remove_superseded_outputs(dry_run=dry_run)
+    return report
+
+
+class _Thinner:
+    """Decides image by image, in captured_at order, what a camera keeps.
+
+    In a thinning tier each hour/day bucket keeps its best image. Because images
+    arrive in time order a bucket is contiguous, and an image that loses a
+    comparison can never win its bucket later, so the loser is decided at once:
+    memory is one candidate, however large the bucket.
+    """
+
+    def __init__(self, camera: Camera, policy: retention.Policy, now: datetime, report: CameraReport):
+        self.policy = policy
+        self.now = now
+        self.report = report
+        self.tz = zoneinfo.ZoneInfo(camera.timezone)
+        self.coverage: dict[date, datetime] | None = retention.segment_coverage(camera)
+        self.bucket: tuple | None = None
+        self.best: tuple | None = None  # (quality, captured_at, id, protected, path, size)
+
+    def feed(self, row: tuple) -> tuple | None:
+        """Take one image row; return a row that should be deleted, if any."""
+        pk, captured_at, quality, path, size, in_batch = row
+        protected = in_batch or retention.awaits_segment(self.coverage, captured_at, self.tz)
+        candidate = (quality, captured_at, pk, protected, path, size)
+        tier = self.policy.tier_for_age(self.now - captured_at)
+        if tier is None or tier.keep_one_per == "none":
+            return self._lose(candidate)
+        key = retention.bucket_key(tier.keep_one_per, captured_at, self.tz)
+        if key != self.bucket:
+            self.finish()
+            self.bucket, self.best = key, candidate
+            return None
+        if retention.better(candidate, self.best):
+            candidate, self.best = self.best, candidate
+        return self._lose(candidate)
+
+    def finish(self) -> None:
+        if self.best is not None:
+            if self.best[3]:
+                self.report.kept_protected += 1
+            else:
+                self.report.kept_tier += 1
+        self.bucket = self.best = None
+
+    def _lose(self, candidate: tuple) -> tuple | None:
+        if candidate[3]:
+            self.report.kept_protected += 1
+            return None
+        return candidate
+
+
+def clean_camera(
+    camera: Camera, *, now: datetime, dry_run: bool, report: Report | None = None, page_size: int = PAGE_SIZE
+) -> CameraReport:
+    """Apply one camera's policy. Keyset pages by (captured_at, id): every page
+    starts where the last ended in idx_images_camera_captured, so page times stay
+    flat however many rows came before (no OFFSET, no re-scan of deleted rows).
+    """
+    policy = retention.policy_for(camera)
+    result = CameraReport(camera=camera.name, policy=policy.describe())
+    cutoff = now - timedelta(days=policy.keep_all_days)
+    result.kept_age = Image.objects.filter(camera=camera, captured_at__gte=cutoff).count()
+    thinner = _Thinner(camera, policy, now, result)
+    base = (
+        Image.objects.filter(camera=camera, captured_at__lt=cutoff)
+        .annotate(in_batch=Exists(retention.protective_frames()))
+        .order_by("captured_at", "id")
+        .values_list("id", "captured_at", "quality_score", "file_path", "file_size_bytes", "in_batch")
+    )
+    last: tuple[datetime, int] | None = None
+    while True:
+        started = timezone.now()
+        page = base
+        if last is not None:
+            page = page.filter(captured_at__gte=last[0]).exclude(captured_at=last[0], id__lte=last[1])
+        rows = list(page[:page_size])
+        if not rows:
+            break
+        last = (rows[-1][1], rows[-1][0])
+        doomed = [lost for lost in map(thinner.feed, rows) if lost is not None]
+        if dry_run:
+            result.deleted += len(doomed)
+            result.deleted_bytes += sum(row[5] for row in doomed)
+        else:
+            deleted = delete_images([row[2] for row in doomed])
+            result.deleted += len(deleted)
+            result.deleted_bytes += sum(size for _, size in deleted)
+            # Rows the re-check kept (a batch took them meanwhile) count as protected.
+            result.kept_protected += len(doomed) - len(deleted)
+        if report is not None:
+            report.page_seconds.append((timezone.now() - started).total_seconds())
+        if len(rows) < page_size:
+            break
+    thinner.finish()
+    log.info(
+        "cleanup %s: %s %d images (%d bytes)",
+        camera.name,
+        "would delete" if dry_run else "deleted",
+        result.deleted,
+        result.deleted_bytes,
+    )
+    return result
+
+
+def _sql_list(values) -> str:
+    # Constants of this module, never user input.
+    return ", ".join(f"'{value}'" for value in values)
+
+
+# The same rule as retention.protective_frames(), in the DELETE's own words.
+_PROTECTED_SQL = f"""
+    EXISTS (SELECT 1 FROM timelapse_images ti
+            JOIN timelapse_batches b ON b.id = ti.timelapse_batch_id
+            WHERE ti.image_id = images.id
+              AND b.batch_type IN ({_sql_list(retention.PROTECTIVE_TYPES)})
+              AND b.status IN ({_sql_list(retention.PROTECTIVE_STATUSES)}))
+"""
+
+
+def delete_images(ids: list[int]) -> list[tuple[str, int]]:
+    """Delete these image rows in one transaction, then their files; returns (path, size) deleted.
+
+    The anti-join re-checks protection inside the DELETE, so a batch that took
+    an image since we read it keeps it. The database's ON DELETE rules drop the
+    image's timelapse_images rows and null capture_attempts.image_id. Files go
+    only after the commit: a crash in between leaves files without rows, which
+    the orphan sweep removes, never rows without files.
+    """
+    if not ids:
+        return []
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            where, params = "id = ANY(%s)", [ids]
+        else:
+            where, params = f"id IN ({','.join(['%s'] * len(ids))})", ids
+        cursor.execute(
+            f"DELETE FROM images WHERE {where} AND NOT {_PROTECTED_SQL} RETURNING file_path, file_size_bytes",
+            params,
+        )
+        deleted = cursor.fetchall()
+    remove_files(path for path, _ in deleted)
+    return deleted
+
+
+def remove_files(relative_paths) -> int:
+    """Unlink files named relative to DATA_DIR; never anything outside it. Returns how many."""
+    root = os.path.normpath(settings.DATA_DIR)
+    removed = 0
+    for relative in relative_paths:
+        if not relative:
+            continue
+        # os.path rather than pathlib: this runs once per deleted image.
+        path = os.path.normpath(os.path.join(root, relative))  # noqa: PTH118
+        if not path.startswith(root + os.sep):
+            log.warning("cleanup: refusing to delete a path outside the data dir: %r", relative)
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)  # noqa: PTH108
+            removed += 1
+    return removed
+
+
+def _dir_date(parts: tuple[str, ...]) -> date | None:
+    """images/<camera>/<YYYY>/<MM>/<DD>: the day a directory holds, if it is a day directory."""
+    if len(parts) != 3:
+        return None
+    try:
+        return date(int(parts[0]), int(parts[1]), int(parts[2]))
+    except ValueError:
+        return None
+
+
+def sweep_orphan_files(*, now: datetime, dry_run: bool) -> tuple[int, int]:
+    """Remove files under DATA_DIR/images that no image row refers to.
+
+    Only files older than the grace period: a capture writes its file before
+    its row commits. Directory by directory (memory stays flat): a fast query
+    by camera and day range finds the usual references; only files that one
+    misses (imports filed under another day, real orphans) get an exact
+    file_path lookup before they go.
+    """
+    root = Path(settings.DATA_DIR) / "images"
+    if not root.is_dir():
+        return 0, 0
+    grace = (now - timedelta(hours=settings.TIMELAPSER_ORPHAN_GRACE_HOURS)).timestamp()
+    cameras: dict[str, int] = {}
+    for pk, name in Camera.objects.values_list("pk", "name"):
+        cameras[str(pk)] = pk
+        cameras.setdefault(name, pk)
+    count = size = 0
+    for dirpath, _dirnames, filenames in os.walk(root, topdown=False):
+        here = Path(dirpath)
+        relative_dir = here.relative_to(settings.DATA_DIR).as_posix()
+        parts = here.relative_to(root).parts
+        old = []
+        for name in filenames:
+            with contextlib.suppress(FileNotFoundError):
+                stat = (here / name).stat()
+                if stat.st_mtime < grace:
+                    old.append((f"{relative_dir}/{name}", stat.st_size))
+        if old:
+            camera_id = cameras.get(parts[0]) if parts else None
+            day = _dir_date(parts[1:])
+            orphans = _unreferenced(old, camera_id, day)
+            count += len(orphans)
+            size += sum(s for _, s in orphans)
+            if not dry_run:
+                remove_files(p for p, _ in orphans)
+        if not dry_run and here != root and parts and len(parts) > 1:
+            # Empty day/month/year directories go too (rmdir fails on non-empty ones).
+            with contextlib.suppress(OSError):
+                if here.stat().st_mtime < grace:
+                    here.rmdir()
+    return count, size
+
+
+def _unreferenced(files: list[tuple[str, int]], camera_id: int | None, day: date | None):
+    images = Image.objects.all()
+    if camera_id is not None:
+        images = images.filter(camera_id=camera_id)
+    remaining = files
+    if day is not None and camera_id is not None:
+        # Directory dates may be local or UTC days; two days either side covers both.
+        start = datetime(day.year, day.month, day.day, tzinfo=zoneinfo.ZoneInfo("UTC")) - timedelta(days=2)
+        known = set(
+            images.filter(captured_at__gte=start, captured_at__lt=start + timedelta(days=5)).values_list(
+                "file_path", flat=True
+            )
+        )
+        remaining = [f for f in files if f[0] not in known]
+    orphans = []
+    for i in range(0, len(remaining), 5000):
+        chunk = remaining[i : i + 5000]
+        known = set(images.filter(file_path__in=[p for p, _ in chunk]).values_list("file_path", flat=True))
+        orphans.extend(f for f in chunk if f[0] not in known)
+    return orphans
+
+
+def prune_attempts(*, now: datetime, dry_run: bool) -> int:
+    """Delete capture attempts older than TIMELAPSER_ATTEMPTS_RETENTION_DAYS, 10k per transaction."""
+    cutoff = now - timedelta(days=settings.TIMELAPSER_ATTEMPTS_RETENTION_DAYS)
+    old = CaptureAttempt.objects.filter(attempted_at__lt=cutoff)
+    if dry_run:
+        return old.count()
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = list(old.order_by("id").values_list("id", flat=True)[:PAGE_SIZE])
+            if ids:
+                total += CaptureAttempt.objects.filter(id__in=ids).delete()[0]
+        if len(ids) < PAGE_SIZE:
+            return total
+
+
+def remove_superseded_outputs(*, dry_run: bool) -> tuple[int, int]:
+    """Drop completed continuous batches older than the camera's newest completed one.
+
+    Shares showing an old continuous video are repointed to the newest one
+    rather than keeping the old file: a share of a continuous timelapse means
+    "the live video", and the old file would otherwise stay forever. Returns
+    (batches removed, share links repointed). The file goes after the commit,
+    unless another batch still names the same path (a renderer that rewrites
+    one file in place).
+    """
+    removed = repointed = 0
+    completed = TimelapseBatch.objects.filter(
+        batch_type=TimelapseBatch.BatchType.CONTINUOUS, status=TimelapseBatch.Status.COMPLETED
+    )
+    camera_ids = completed.values_list("camera_id", flat=True).distinct().order_by()
+    for camera_id in camera_ids:
+        batches = list(
+            completed.filter(camera_id=camera_id).order_by(
+                Coalesce("completed_at", "created_at").desc(), "-id"
+            )
+        )
+        newest, old = batches[0], batches[1:]
+        if not old:
+            continue
+        if dry_run:
+            removed += len(old)
+            repointed += ShareBatch.objects.filter(timelapse_batch__in=old).count()
+            continue
+        paths = []
+        with transaction.atomic():
+            for batch in old:
+                for link in ShareBatch.objects.select_for_update().filter(timelapse_batch=batch):
+                    if ShareBatch.objects.filter(share_id=link.share_id, timelapse_batch=newest).exists():
+                        link.delete()
+                    else:
+                        link.timelapse_batch = newest
+                        link.save(update_fields=["timelapse_batch"])
+                    repointed += 1
+                paths.append(batch.output_path)
+            # ON DELETE CASCADE drops their timelapse_images rows in the database.
+            TimelapseBatch.objects.filter(pk__in=[b.pk for b in old]).delete()
+            still_used = set(
+                TimelapseBatch.objects.filter(output_path__in=[p for p in paths if p]).values_list(
+                    "output_path", flat=True
+                )
+            )
+        remove_files(p for p in paths if p and p not in still_used)
+        removed += len(old)
+    return removed, repointed

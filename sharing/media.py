@@ -1,0 +1,132 @@
+"""Derived files a share page needs: gallery thumbnails, video poster frames, video size.
+
+Each is made once and cached under DATA_DIR/cache/sharing, keyed by what it was
+made from, and written atomically so two workers racing on the first request
+never serve a half-written file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import struct
+import subprocess
+import tempfile
+from pathlib import Path
+
+import imageio_ffmpeg
+from django.conf import settings
+from django.core.cache import cache
+from PIL import Image as PILImage
+
+log = logging.getLogger(__name__)
+
+THUMB_WIDTH = 320
+
+
+def cache_dir(kind: str) -> Path:
+    path = Path(settings.DATA_DIR) / "cache" / "sharing" / kind
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _atomic_write(target: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        Path(tmp).replace(target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def thumbnail(source: Path, image_id: int) -> Path:
+    """A JPEG at most THUMB_WIDTH wide for a gallery frame, generated on first use."""
+    stat = source.stat()
+    target = cache_dir("thumbs") / f"{image_id}-{stat.st_mtime_ns:x}-{THUMB_WIDTH}.jpg"
+    if not target.exists():
+
+        def write(tmp: Path) -> None:
+            with PILImage.open(source) as img:
+                img = img.convert("RGB")
+                img.thumbnail((THUMB_WIDTH, THUMB_WIDTH * 4))
+                img.save(tmp, "JPEG", quality=80, optimize=True)
+
+        _atomic_write(target, write)
+    return target
+
+
+def poster(video: Path, batch_id: int) -> Path | None:
+    """A JPEG of the video's first frame (og:image, <video poster>), or None if ffmpeg fails."""
+    stat = video.stat()
+    target = cache_dir("posters") / f"{batch_id}-{stat.st_mtime_ns:x}.jpg"
+    if target.exists():
+        return target
+
+    def write(tmp: Path) -> None:
+        subprocess.run(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", os.fspath(video),
+             "-frames:v", "1", "-f", "image2", "-c:v", "mjpeg", os.fspath(tmp)],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+
+    try:
+        _atomic_write(target, write)
+    except (subprocess.SubprocessError, OSError) as exc:
+        log.warning("poster frame for batch %s failed: %s", batch_id, type(exc).__name__)
+        return None
+    return target
+
+
+def video_size(video: Path) -> tuple[int, int] | None:
+    """(width, height) of an MP4's first video track, read from its tkhd box; cached."""
+    try:
+        stat = video.stat()
+    except OSError:
+        return None
+    key = f"sharing:vsize:{video}:{stat.st_mtime_ns}:{stat.st_size}"
+    found = cache.get(key)
+    if found is None:
+        try:
+            found = _mp4_size(video) or ()
+        except (OSError, struct.error):
+            found = ()
+        cache.set(key, found, 24 * 3600)
+    return tuple(found) if found else None
+
+
+def _boxes(fh, start: int, end: int):
+    pos = start
+    while pos + 8 <= end:
+        fh.seek(pos)
+        size, kind = struct.unpack(">I4s", fh.read(8))
+        header = 8
+        if size == 1:
+            size = struct.unpack(">Q", fh.read(8))[0]
+            header = 16
+        elif size == 0:
+            size = end - pos
+        if size < header:
+            return
+        yield kind, pos + header, pos + size
+        pos += size
+
+
+def _mp4_size(video: Path) -> tuple[int, int] | None:
+    with video.open("rb") as fh:
+        end = video.stat().st_size
+        for kind, body, box_end in _boxes(fh, 0, end):
+            if kind != b"moov":
+                continue
+            for trak_kind, trak_body, trak_end in _boxes(fh, body, box_end):
+                if trak_kind != b"trak":
+                    continue
+                for sub, _sub_body, sub_end in _boxes(fh, trak_body, trak_end):
+                    if sub != b"tkhd":
+                        continue
+                    # width and height are the last 8 bytes, 16.16 fixed point.
+                    fh.seek(sub_end - 8)
+                    width, height = struct.unpack(">II", fh.read(8))
+                    if width and height:
+                        return width >> 16, height >> 16
+    return None

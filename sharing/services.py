@@ -1,0 +1,239 @@
+"""Share rules that span models: finding a live share, what its page shows, creating shares.
+
+Views stay thin: they ask `find_share` for the share and `page_items` for the
+videos, and every query a page needs happens here, a fixed number per page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from uuid import UUID
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
+from django.utils import timezone
+
+from batches.models import TimelapseBatch
+from sharing.models import Share, ShareBatch, ShareCustomization, default_display_options
+
+# Strict: only #rgb or #rrggbb reaches the page's <style>; anything else falls back.
+_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
+DEFAULT_COLOR = "#007bff"
+THEMES = ("light", "dark")
+LAYOUTS = ("grid", "list")
+# A host for CSP frame-ancestors: optional scheme, optional "*." wildcard, optional port.
+# Nothing else (no spaces, quotes or semicolons) so a value can never add a directive.
+_EMBED_SOURCE = re.compile(
+    r"(?:https?://)?(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+    r"(?::\d{1,5})?",
+    re.IGNORECASE,
+)
+
+
+def safe_color(value: object) -> str:
+    return value if isinstance(value, str) and _COLOR.fullmatch(value) else DEFAULT_COLOR
+
+
+def is_valid_embed_source(value: object) -> bool:
+    return isinstance(value, str) and bool(_EMBED_SOURCE.fullmatch(value))
+
+
+def find_share(token: str, *, include_inactive: bool = False) -> Share | None:
+    """The live share a URL token names (UUID or vanity slug), or None.
+
+    None covers unknown, inactive and expired alike so callers answer the same 404.
+    """
+    shares = Share.objects.all() if include_inactive else Share.objects.live()
+    shares = shares.select_related("customization")
+    try:
+        lookup = {"share_token": UUID(token)}
+    except ValueError:
+        lookup = {"slug": token}
+    return shares.filter(**lookup).first()
+
+
+@dataclass(frozen=True)
+class Theme:
+    primary_color: str
+    theme: str
+    layout: str
+    options: dict
+
+
+def theme_of(share: Share) -> Theme:
+    """Validated look of a share page; unknown or hostile values fall back to defaults."""
+    try:
+        custom = share.customization
+    except ShareCustomization.DoesNotExist:
+        custom = None
+    return theme_of_customization(custom)
+
+
+def theme_of_customization(custom: ShareCustomization | None) -> Theme:
+    config = custom.theme_config if custom and isinstance(custom.theme_config, dict) else {}
+    options = default_display_options()
+    if custom and isinstance(custom.display_options, dict):
+        options.update({k: bool(v) for k, v in custom.display_options.items() if k.startswith("show_")})
+        layout = custom.display_options.get("layout")
+    else:
+        layout = None
+    theme = config.get("theme")
+    return Theme(
+        primary_color=safe_color(config.get("primary_color")),
+        theme=theme if theme in THEMES else "light",
+        layout=layout if layout in LAYOUTS else "grid",
+        options=options,
+    )
+
+
+@dataclass
+class Item:
+    """One video of a share page: the link row and the batch it shows now."""
+
+    link: ShareBatch
+    batch: TimelapseBatch
+
+    @property
+    def pk(self) -> int:
+        return self.link.pk
+
+    @property
+    def title(self) -> str:
+        return self.link.custom_title or self.link.share.title
+
+
+def page_items(share: Share) -> list[Item]:
+    """The share's playable videos in display order, in two queries whatever their number.
+
+    A link to a continuous batch shows the camera's newest completed continuous
+    render, so a shared "latest" link never goes stale.
+    """
+    latest = (
+        TimelapseBatch.objects.filter(
+            camera=OuterRef("timelapse_batch__camera"),
+            batch_type=TimelapseBatch.BatchType.CONTINUOUS,
+            status=TimelapseBatch.Status.COMPLETED,
+        )
+        .order_by("-completed_at", "-pk")
+        .values("pk")[:1]
+    )
+    links = list(
+        ShareBatch.objects.filter(share=share)
+        .select_related("timelapse_batch__camera")
+        .annotate(latest_pk=Subquery(latest))
+        .order_by("display_order", "pk")
+    )
+    wanted = {link.latest_pk for link in links if _is_continuous(link) and link.latest_pk}
+    newest = TimelapseBatch.objects.select_related("camera").in_bulk(wanted) if wanted else {}
+    items = []
+    for link in links:
+        link.share = share  # avoid a query per item for the title fallback
+        batch = link.timelapse_batch
+        if _is_continuous(link) and link.latest_pk in newest:
+            batch = newest[link.latest_pk]
+        if batch.status == TimelapseBatch.Status.COMPLETED and batch.output_path:
+            items.append(Item(link=link, batch=batch))
+    return items
+
+
+def _is_continuous(link: ShareBatch) -> bool:
+    return link.timelapse_batch.batch_type == TimelapseBatch.BatchType.CONTINUOUS
+
+
+def find_item(share: Share, item_pk: int | None) -> Item | None:
+    """One video of the share (the first when item_pk is None)."""
+    items = page_items(share)
+    if item_pk is None:
+        return items[0] if items else None
+    return next((item for item in items if item.pk == item_pk), None)
+
+
+def count_view(share: Share) -> None:
+    # F() makes the increment atomic: two simultaneous views both count.
+    Share.objects.filter(pk=share.pk).update(view_count=F("view_count") + 1)
+
+
+def set_password(share: Share, raw_password: str | None) -> None:
+    """Hash a password onto the share (None or empty removes it)."""
+    if raw_password:
+        share.password_hash = make_password(raw_password)
+        share.access_type = Share.AccessType.PASSWORD
+    else:
+        share.password_hash = None
+        share.access_type = Share.AccessType.PUBLIC
+
+
+def password_matches(share: Share, raw_password: str) -> bool:
+    return bool(share.password_hash) and check_password(raw_password, share.password_hash)
+
+
+def needs_password(share: Share) -> bool:
+    return share.access_type == Share.AccessType.PASSWORD and bool(share.password_hash)
+
+
+def create_share(
+    batches: Iterable[TimelapseBatch],
+    title: str,
+    *,
+    share_type: str = Share.ShareType.VIDEO_ONLY,
+    description: str | None = None,
+    download_enabled: bool = False,
+    embed_enabled: bool = False,
+    expires_at: datetime | None = None,
+    slug: str | None = None,
+    password: str | None = None,
+    embed_allowed_domains: list[str] | None = None,
+    creator_name: str | None = None,
+) -> Share:
+    """Create a share of the batches, in the order given, with its customization row."""
+    batches = list(batches)
+    if not batches:
+        raise ValueError("a share needs at least one batch")
+    if share_type not in Share.ShareType.values:
+        raise ValueError(f"unknown share type {share_type!r}")
+    domains = list(embed_allowed_domains or [])
+    bad = [d for d in domains if not is_valid_embed_source(d)]
+    if bad:
+        raise ValueError(f"not a valid embed domain: {bad[0]!r}")
+    if expires_at is not None and timezone.is_naive(expires_at):
+        raise ValueError("expires_at needs a time zone")
+    share = Share(
+        title=title,
+        description=description,
+        share_type=share_type,
+        download_enabled=download_enabled,
+        embed_enabled=embed_enabled,
+        expires_at=expires_at,
+        slug=slug or None,
+        embed_allowed_domains=domains,
+        creator_name=creator_name,
+    )
+    set_password(share, password)
+    with transaction.atomic():
+        share.full_clean(exclude=["password_hash"])
+        share.save()
+        ShareCustomization.objects.create(share=share)
+        ShareBatch.objects.bulk_create(
+            ShareBatch(share=share, timelapse_batch=batch, display_order=order)
+            for order, batch in enumerate(batches, start=1)
+        )
+    return share
+
+
+def absolute_url(path: str) -> str:
+    """An absolute URL on the public site (settings.SITE_URL), for unfurls and copy links."""
+    from django.conf import settings
+
+    return settings.SITE_URL + path
+
+
+def output_file(batch: TimelapseBatch) -> Path | None:
+    """The batch's video inside the data dir, or None (see serving.resolve_data_path)."""
+    from sharing.serving import resolve_data_path
+
+    return resolve_data_path(batch.output_path or "")

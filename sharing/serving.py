@@ -1,0 +1,162 @@
+"""File delivery for shares: paths kept inside DATA_DIR, HTTP Range, conditional GETs, offload.
+
+Safari and iOS refuse to play a video whose server does not answer byte ranges,
+so every video and image of a share goes through `file_response`. Behind nginx,
+SHARING_FILE_OFFLOAD hands the bytes to the proxy (X-Accel-Redirect / X-Sendfile)
+after the share has been checked here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.utils.http import http_date, parse_http_date_safe
+
+CHUNK = 512 * 1024
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+def resolve_data_path(relative: str) -> Path | None:
+    """The existing regular file `relative` names inside DATA_DIR, or None.
+
+    Symlinks and `..` are resolved first, so nothing outside the data dir is
+    ever served, whatever a database row says.
+    """
+    if not relative or "\x00" in relative:
+        return None
+    base = Path(settings.DATA_DIR).resolve()
+    try:
+        path = (base / relative).resolve()
+    except (OSError, RuntimeError):
+        return None
+    if not path.is_relative_to(base) or path == base or not path.is_file():
+        return None
+    return path
+
+
+def content_disposition(filename: str) -> str:
+    """RFC 6266 attachment header: an ASCII fallback plus the exact UTF-8 name."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+    ascii_name = re.sub(r"[^A-Za-z0-9._ ()\-]", "_", ascii_name)
+    ascii_name = re.sub(r"\s+", " ", ascii_name).strip() or "video.mp4"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | str | None:
+    """(start, end) inclusive for a single byte range; None to ignore it; "unsatisfiable".
+
+    Several ranges in one header are answered with the whole file (allowed by
+    RFC 9110), which is what players cope with best.
+    """
+    match = _RANGE.fullmatch(header.strip().replace(" ", ""))
+    if not match:
+        return None
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:  # suffix: the last N bytes
+        length = int(last)
+        if length == 0 or size == 0:
+            return "unsatisfiable"
+        return max(0, size - length), size - 1
+    start = int(first)
+    end = int(last) if last else size - 1
+    if last and end < start:
+        return None
+    if start >= size:
+        return "unsatisfiable"
+    return start, min(end, size - 1)
+
+
+def _not_modified(request: HttpRequest, etag: str, mtime: int) -> bool:
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+        return "*" in tags or etag in tags
+    since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    return since is not None and mtime <= since
+
+
+def _range_still_valid(request: HttpRequest, etag: str, mtime: int) -> bool:
+    """If-Range: apply the range only when the client's copy is still current."""
+    if_range = request.headers.get("If-Range")
+    if if_range is None:
+        return True
+    if if_range.startswith('"'):
+        return if_range == etag
+    since = parse_http_date_safe(if_range)
+    return since is not None and mtime <= since
+
+
+def _read(path: Path, start: int, length: int):
+    with path.open("rb") as fh:
+        fh.seek(start)
+        while length > 0:
+            chunk = fh.read(min(CHUNK, length))
+            if not chunk:
+                return
+            length -= len(chunk)
+            yield chunk
+
+
+def file_response(
+    request: HttpRequest,
+    path: Path,
+    content_type: str,
+    *,
+    download_name: str | None = None,
+    cache_control: str = "private, max-age=60",
+) -> HttpResponseBase:
+    """Serve `path` (already resolved inside DATA_DIR) with Range and conditional GET."""
+    stat = path.stat()
+    size = stat.st_size
+    mtime = int(stat.st_mtime)
+    etag = f'"{stat.st_mtime_ns:x}-{size:x}"'
+    headers = {
+        "Accept-Ranges": "bytes",
+        "ETag": etag,
+        "Last-Modified": http_date(mtime),
+        "Cache-Control": cache_control,
+        "X-Content-Type-Options": "nosniff",
+    }
+    if download_name:
+        headers["Content-Disposition"] = content_disposition(download_name)
+
+    if _not_modified(request, etag, mtime):
+        return HttpResponse(status=304, headers=headers)
+
+    offload = getattr(settings, "SHARING_FILE_OFFLOAD", "")
+    if offload:
+        # The proxy does Range and conditional requests itself; the share was checked here.
+        response = HttpResponse(content_type=content_type, headers=headers)
+        if offload == "x-accel-redirect":
+            relative = path.relative_to(Path(settings.DATA_DIR).resolve()).as_posix()
+            response["X-Accel-Redirect"] = settings.SHARING_ACCEL_REDIRECT_PREFIX + quote(relative)
+        else:
+            response["X-Sendfile"] = os.fspath(path)
+        return response
+
+    byte_range = None
+    range_header = request.headers.get("Range")
+    if range_header and request.method in ("GET", "HEAD") and _range_still_valid(request, etag, mtime):
+        byte_range = parse_range(range_header, size)
+    if byte_range == "unsatisfiable":
+        headers["Content-Range"] = f"bytes */{size}"
+        return HttpResponse(status=416, headers=headers)
+
+    if byte_range is None:
+        start, end, status = 0, size - 1, 200
+    else:
+        start, end = byte_range
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    length = end - start + 1 if size else 0
+    headers["Content-Length"] = str(length)
+    body = () if request.method == "HEAD" else _read(path, start, length)
+    return StreamingHttpResponse(body, status=status, content_type=content_type, headers=headers)

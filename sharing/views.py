@@ -1,0 +1,380 @@
+"""Public share routes: the page, the embeddable player, media with Range, downloads, oEmbed.
+
+Every "no" a visitor can get for a token (unknown, inactive, expired, embed or
+download off, locked media) is the same 404 body, so responses never tell which
+tokens exist. All routes are rate limited per client IP.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import wraps
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Case, Max, Min, When
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
+
+from batches.models import TimelapseImage
+from sharing import media, services
+from sharing.models import Share
+from sharing.serving import file_response, resolve_data_path
+
+UNLOCK_MAX_AGE = 12 * 3600
+GALLERY_PAGE_SIZE = 48
+
+
+def rate_limited(group: str, rate_setting: str):
+    """Per-IP limit from settings; past it, 429 (django-ratelimit counts in the shared cache)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
+            rate = getattr(settings, rate_setting)
+            if is_ratelimited(request, group=group, key="ip", rate=rate, increment=True):
+                return HttpResponse(
+                    "Too many requests.\n",
+                    status=429,
+                    content_type="text/plain",
+                    headers={"Retry-After": "60"},
+                )
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+page_limit = rate_limited("sharing.page", "SHARING_RATE_LIMIT")
+media_limit = rate_limited("sharing.media", "SHARING_MEDIA_RATE_LIMIT")
+unlock_limit = rate_limited("sharing.unlock", "SHARING_UNLOCK_RATE_LIMIT")
+
+
+def not_found() -> HttpResponse:
+    # One constant body (no nonce, no token echoed) for every refusal.
+    return HttpResponse(render_to_string("sharing/not_found.html"), status=404)
+
+
+def _is_preview(request: HttpRequest) -> bool:
+    """The operator's own look from the admin: staff only, not counted, any state."""
+    return request.GET.get("preview") == "1" and request.user.is_authenticated and request.user.is_staff
+
+
+def _cookie_name(share: Share) -> str:
+    return f"tl_share_{share.pk}"
+
+
+def _salt(share: Share) -> str:
+    # The hash is in the salt: changing the password locks out old cookies.
+    return f"sharing.unlock:{share.pk}:{share.password_hash}"
+
+
+def _unlocked(request: HttpRequest, share: Share) -> bool:
+    if not services.needs_password(share):
+        return True
+    value = request.get_signed_cookie(
+        _cookie_name(share), default=None, salt=_salt(share), max_age=UNLOCK_MAX_AGE
+    )
+    return value == str(share.share_token)
+
+
+def _visible_share(request: HttpRequest, token: str) -> Share | None:
+    """The share for a media/download route: live and (if protected) unlocked."""
+    preview = _is_preview(request) if "preview" in request.GET else False
+    share = services.find_share(token, include_inactive=preview)
+    if share is None or not (preview or _unlocked(request, share)):
+        return None
+    return share
+
+
+def _video_context(share: Share, items: list[services.Item], *, public: bool) -> list[dict]:
+    rows = []
+    token = share.token
+    for item in items:
+        path = services.output_file(item.batch)
+        size = media.video_size(path) if path else None
+        rows.append(
+            {
+                "item": item,
+                "batch": item.batch,
+                "title": item.title,
+                "video_url": reverse("sharing:video", args=[token, item.pk]),
+                "poster_url": reverse("sharing:poster", args=[token, item.pk]),
+                "download_url": reverse("sharing:download_item", args=[token, item.pk]),
+                "width": size[0] if size else None,
+                "height": size[1] if size else None,
+            }
+        )
+    return rows
+
+
+def _date_ranges(items: list[services.Item]) -> dict[int, dict]:
+    ids = [item.batch.pk for item in items]
+    rows = (
+        TimelapseImage.objects.filter(timelapse_batch_id__in=ids)
+        .values("timelapse_batch_id")
+        .annotate(first=Min("image__captured_at"), last=Max("image__captured_at"))
+    )
+    return {row["timelapse_batch_id"]: row for row in rows}
+
+
+def _gallery(request: HttpRequest, share: Share, items: list[services.Item]):
+    ids = [item.batch.pk for item in items]
+    order = Case(*(When(timelapse_batch_id=pk, then=i) for i, pk in enumerate(ids)), default=len(ids))
+    frames = (
+        TimelapseImage.objects.filter(timelapse_batch_id__in=ids)
+        .select_related("image")
+        .order_by(order, "sequence_order")
+    )
+    page = Paginator(frames, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return page
+
+
+def _meta(share: Share, videos: list[dict], *, locked: bool) -> dict:
+    """Open Graph / Twitter / oEmbed data; a locked share exposes no video or poster URL."""
+    page_url = services.absolute_url(reverse("sharing:page", args=[share.token]))
+    meta = {"url": page_url, "title": share.title, "description": share.description or ""}
+    if locked or not videos:
+        return meta
+    first = videos[0]
+    meta.update(
+        image=services.absolute_url(first["poster_url"]),
+        video=services.absolute_url(first["video_url"]),
+        width=first["width"],
+        height=first["height"],
+    )
+    if share.embed_enabled:
+        meta["player"] = services.absolute_url(reverse("sharing:embed", args=[share.token]))
+        meta["oembed"] = services.absolute_url(reverse("sharing:oembed")) + "?format=json&url=" + page_url
+    return meta
+
+
+@page_limit
+@require_http_methods(["GET", "HEAD"])
+def page(request: HttpRequest, token: str) -> HttpResponse:
+    preview = _is_preview(request) if "preview" in request.GET else False
+    share = services.find_share(token, include_inactive=preview)
+    if share is None:
+        return not_found()
+    theme = services.theme_of(share)
+    if not (preview or _unlocked(request, share)):
+        context = {"share": share, "theme": theme, "meta": _meta(share, [], locked=True), "error": False}
+        return render(request, "sharing/unlock.html", context)
+    items = services.page_items(share)
+    videos = _video_context(share, items, public=not services.needs_password(share))
+    context = {
+        "share": share,
+        "theme": theme,
+        "videos": videos,
+        "meta": _meta(share, videos, locked=services.needs_password(share)),
+        "preview": preview,
+    }
+    if share.share_type == Share.ShareType.INFO_PAGE and theme.options["show_date_range"]:
+        ranges = _date_ranges(items)
+        for video in videos:
+            video["dates"] = ranges.get(video["batch"].pk)
+    if share.share_type == Share.ShareType.GALLERY:
+        context["frames"] = _gallery(request, share, items)
+    if not preview and request.method == "GET":
+        services.count_view(share)
+    response = render(request, f"sharing/page_{share.share_type}.html", context)
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@unlock_limit
+@require_POST
+@csrf_protect
+def unlock(request: HttpRequest, token: str) -> HttpResponse:
+    share = services.find_share(token)
+    if share is None:
+        return not_found()
+    page_url = reverse("sharing:page", args=[share.token])
+    if not services.needs_password(share):
+        return HttpResponseRedirect(page_url)
+    if not services.password_matches(share, request.POST.get("password", "")):
+        theme = services.theme_of(share)
+        context = {"share": share, "theme": theme, "meta": _meta(share, [], locked=True), "error": True}
+        return render(request, "sharing/unlock.html", context, status=401)
+    response = HttpResponseRedirect(page_url)
+    response.set_signed_cookie(
+        _cookie_name(share),
+        str(share.share_token),
+        salt=_salt(share),
+        max_age=UNLOCK_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    return response
+
+
+@page_limit
+@require_GET
+@xframe_options_exempt
+def embed(request: HttpRequest, token: str) -> HttpResponse:
+    share = services.find_share(token)
+    if share is None or not share.embed_enabled:
+        return not_found()
+    locked = not _unlocked(request, share)
+    items = [] if locked else services.page_items(share)
+    videos = _video_context(share, items, public=not locked)
+    context = {
+        "share": share,
+        "theme": services.theme_of(share),
+        "videos": videos[:1],
+        "locked": locked,
+        "page_url": services.absolute_url(reverse("sharing:page", args=[share.token])),
+    }
+    if not locked:
+        services.count_view(share)
+    response = render(request, "sharing/embed.html", context)
+    domains = [d for d in share.embed_allowed_domains or [] if services.is_valid_embed_source(d)]
+    # Replace the site-wide frame-ancestors 'none' for this response only.
+    response._csp_replace = {"frame-ancestors": domains or ["*"]}
+    return response
+
+
+def _serve_video(
+    request: HttpRequest, token: str, item_pk: int | None, *, download: bool
+) -> HttpResponseBase:
+    share = _visible_share(request, token)
+    if share is None or (download and not share.download_enabled):
+        return not_found()
+    item = services.find_item(share, item_pk)
+    path = services.output_file(item.batch) if item else None
+    if path is None:
+        return not_found()
+    name = f"{item.title}.mp4" if download else None
+    return file_response(request, path, "video/mp4", download_name=name)
+
+
+@media_limit
+@require_http_methods(["GET", "HEAD"])
+def video(request: HttpRequest, token: str, item: int) -> HttpResponseBase:
+    return _serve_video(request, token, item, download=False)
+
+
+@media_limit
+@require_http_methods(["GET", "HEAD"])
+def download(request: HttpRequest, token: str, item: int | None = None) -> HttpResponseBase:
+    return _serve_video(request, token, item, download=True)
+
+
+@media_limit
+@require_http_methods(["GET", "HEAD"])
+def poster(request: HttpRequest, token: str, item: int) -> HttpResponseBase:
+    share = _visible_share(request, token)
+    found = services.find_item(share, item) if share else None
+    path = services.output_file(found.batch) if found else None
+    image = media.poster(path, found.batch.pk) if path else None
+    if image is None:
+        return not_found()
+    return file_response(request, image, "image/jpeg")
+
+
+def _share_frame(request: HttpRequest, token: str, image_id: int):
+    share = _visible_share(request, token)
+    if share is None or share.share_type != Share.ShareType.GALLERY:
+        return None
+    frame = (
+        TimelapseImage.objects.filter(timelapse_batch__share_links__share=share, image_id=image_id)
+        .select_related("image")
+        .first()
+    )
+    path = resolve_data_path(frame.image.file_path) if frame else None
+    return (frame.image, path) if path else None
+
+
+@media_limit
+@require_http_methods(["GET", "HEAD"])
+def frame_thumb(request: HttpRequest, token: str, image: int) -> HttpResponseBase:
+    found = _share_frame(request, token, image)
+    if found is None:
+        return not_found()
+    try:
+        thumb = media.thumbnail(found[1], found[0].pk)
+    except OSError:
+        return not_found()
+    return file_response(request, thumb, "image/jpeg", cache_control="private, max-age=3600")
+
+
+@media_limit
+@require_http_methods(["GET", "HEAD"])
+def frame_full(request: HttpRequest, token: str, image: int) -> HttpResponseBase:
+    found = _share_frame(request, token, image)
+    if found is None:
+        return not_found()
+    kind = "image/png" if found[1].suffix.lower() == ".png" else "image/jpeg"
+    return file_response(request, found[1], kind, cache_control="private, max-age=3600")
+
+
+_SHARE_PATH = re.compile(r"/(?:share|embed)/([A-Za-z0-9_-]+)/?")
+
+
+def _fit(width: int, height: int, max_width: int | None, max_height: int | None) -> tuple[int, int]:
+    scale = 1.0
+    if max_width and width > max_width:
+        scale = min(scale, max_width / width)
+    if max_height and height > max_height:
+        scale = min(scale, max_height / height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _positive_int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and int(value) > 0 else None
+
+
+@page_limit
+@require_GET
+@never_cache
+def oembed(request: HttpRequest) -> HttpResponse:
+    """oEmbed 1.0 provider: type "video" JSON for embeddable shares (spec section 2.3)."""
+    if request.GET.get("format", "json") != "json":
+        return HttpResponse("Only format=json is supported.\n", status=501, content_type="text/plain")
+    url = urlsplit(request.GET.get("url", ""))
+    match = _SHARE_PATH.fullmatch(url.path)
+    if not match or url.netloc != urlsplit(settings.SITE_URL).netloc:
+        return JsonResponse({"error": "not found"}, status=404)
+    share = services.find_share(match.group(1))
+    if share is None or not share.embed_enabled:
+        return JsonResponse({"error": "not found"}, status=404)
+    if services.needs_password(share):
+        return JsonResponse({"error": "unauthorized"}, status=401)
+    item = services.find_item(share, None)
+    path = services.output_file(item.batch) if item else None
+    size = (media.video_size(path) if path else None) or (640, 360)
+    width, height = _fit(
+        *size, _positive_int(request.GET.get("maxwidth")), _positive_int(request.GET.get("maxheight"))
+    )
+    embed_url = services.absolute_url(reverse("sharing:embed", args=[share.token]))
+    html = render_to_string(
+        "sharing/oembed_iframe.html",
+        {"src": embed_url, "width": width, "height": height, "title": share.title},
+    )
+    data = {
+        "version": "1.0",
+        "type": "video",
+        "provider_name": "Timelapser",
+        "provider_url": settings.SITE_URL + "/",
+        "title": share.title,
+        "html": html.strip(),
+        "width": width,
+        "height": height,
+    }
+    if item:
+        data.update(
+            thumbnail_url=services.absolute_url(reverse("sharing:poster", args=[share.token, item.pk])),
+            thumbnail_width=size[0],
+            thumbnail_height=size[1],
+        )
+    return JsonResponse(data)

@@ -1,0 +1,70 @@
+"""Fixtures for the operator-experience tests: a real webhook receiver, an admin login."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        self.server.received.append({"path": self.path, "body": json.loads(body or b"{}")})
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+
+class Webhook:
+    """A real HTTP server on 127.0.0.1 that keeps every JSON body POSTed to it."""
+
+    def __init__(self):
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+        self.server.received = []
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def apprise_url(self) -> str:
+        return f"json://127.0.0.1:{self.server.server_port}/hook"
+
+    @property
+    def messages(self) -> list[dict]:
+        return [item["body"] for item in self.server.received]
+
+    def titles(self) -> list[str]:
+        return [message["title"] for message in self.messages]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook(settings):
+    hook = Webhook()
+    settings.TIMELAPSER_NOTIFY_URLS = [hook.apprise_url]
+    yield hook
+    hook.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Logins here test lockouts and pages, not hashing cost; PBKDF2 would add seconds per login."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

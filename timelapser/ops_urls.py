@@ -1,0 +1,12 @@
+"""Operator pages under /admin/ (namespace "ops")."""
+
+from django.urls import path
+
+from timelapser import views
+
+app_name = "ops"
+urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("thumbnails/<int:image_id>.jpg", views.thumbnail, name="thumbnail"),
+    path("cameras/<int:camera_id>/health.svg", views.camera_health, name="camera-health"),
+]

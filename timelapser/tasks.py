@@ -1,0 +1,43 @@
+"""Project-wide maintenance tasks (queue "maintenance", see settings): thin wrappers."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from captures import retention
+from captures.cleanup import CleanupBusy, run_cleanup
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="timelapser.tasks.nightly_cleanup")
+def nightly_cleanup() -> int:
+    """Apply every camera's retention policy; returns how many images went."""
+    try:
+        report = run_cleanup()
+    except CleanupBusy:
+        log.info("cleanup skipped: another run holds the lock")
+        return 0
+    return report.deleted
+
+
+@shared_task(name="timelapser.tasks.check_disk_space")
+def check_disk_space() -> bool:
+    """Every few minutes: when free space under DATA_DIR is low, clean up now.
+
+    Captures go on regardless (the capture side handles a failed write); this
+    only runs the normal policy early instead of waiting for the night. The
+    condition itself is captures.retention.disk_low(), which the admin shows.
+    """
+    status = retention.disk_status()
+    if not status.low:
+        return False
+    log.warning(
+        "free disk under the data dir is %.1f%% (below %.1f%%): running cleanup now",
+        status.free_percent,
+        status.threshold_percent,
+    )
+    nightly_cleanup.delay()
+    return True
