@@ -79,7 +79,9 @@ def test_same_slot_twice_makes_one_image(add, camera_server):
     camera = add("slotted", camera_server.url())
     slot = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     first = ingest.capture(camera, slot=slot)
+    requests = camera_server.requests
     second = ingest.capture(camera, slot=slot)
+    assert camera_server.requests == requests  # found the slot's image without asking the camera
     assert second.already_done and second.image.pk == first.image.pk
     assert Image.objects.filter(camera=camera).count() == 1
     assert CaptureAttempt.objects.filter(camera=camera).count() == 1
