@@ -257,25 +257,37 @@ def _exif_datetime(exif: dict, tz_name: str) -> datetime | None:
     return naive.replace(tzinfo=zoneinfo.ZoneInfo(tz_name))
 
 
-def import_file(camera: Camera, path: Path) -> Outcome:
+def imported_hashes(camera: Camera) -> set[str]:
+    """sha256 of every source file already imported for the camera (one query per import run)."""
+    rows = Image.objects.filter(camera=camera, processing_metadata__has_key="source_sha256").values_list(
+        "processing_metadata__source_sha256", flat=True
+    )
+    return set(rows)
+
+
+def import_file(camera: Camera, path: Path, known: set[str] | None = None) -> Outcome | None:
     """Import one existing picture (no attempt row: nothing was attempted).
 
-    captured_at comes from EXIF DateTimeOriginal, else the file's mtime. The same
-    file imported twice (same camera, same sha256) is skipped.
+    captured_at comes from EXIF DateTimeOriginal, else the file's mtime. A file
+    whose sha256 is in `known` (see imported_hashes) was imported before and is
+    skipped (returns None); the source's hash is kept because rotation changes
+    the stored file's.
     """
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    existing = Image.objects.filter(camera=camera, file_hash=digest).first()
-    if existing is not None:
-        return Outcome(attempt=None, image=existing, already_done=True)
+    known = imported_hashes(camera) if known is None else known
+    if digest in known:
+        return None
     picture = imaging.decode(data)
     captured_at = _exif_datetime(picture.exif, camera.timezone) or datetime.fromtimestamp(
         path.stat().st_mtime, UTC
     )
-    return store(
+    outcome = store(
         camera,
         data,
         captured_at,
         record_attempt=False,
-        extra_metadata={"imported_from": path.name},
+        extra_metadata={"imported_from": path.name, "source_sha256": digest},
     )
+    known.add(digest)
+    return outcome
