@@ -143,14 +143,27 @@ def _locked():
         os.close(fd)
 
 
+# (path, mtime_ns, size, keys) -> entries: a capture worker decrypts the file once
+# per change, not once per capture. Writers replace the file, so the stamp changes.
+_cache: dict[tuple, dict[str, dict]] = {}
+
+
 def _read_all() -> dict[str, dict]:
     path = secrets_path()
-    if not path.exists():
-        return {}
     try:
-        return json.loads(_fernet().decrypt(path.read_bytes()))
+        stat = path.stat()
+    except FileNotFoundError:
+        return {}
+    stamp = (str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino, tuple(settings.TIMELAPSER_SECRETS_KEYS))
+    if stamp in _cache:
+        return _cache[stamp]
+    try:
+        entries = json.loads(_fernet().decrypt(path.read_bytes()))
     except InvalidToken as exc:
         raise SecretError("The camera secrets file cannot be decrypted with TIMELAPSER_SECRETS_KEY.") from exc
+    _cache.clear()
+    _cache[stamp] = entries
+    return entries
 
 
 def _write_all(entries: dict[str, dict]) -> None:
@@ -175,7 +188,7 @@ def store_secret(secret: CameraSecret, ref: str | None = None) -> str:
     if ref is None or not ref.startswith("secrets:"):
         ref = f"secrets:{uuid.uuid4().hex}"
     with _locked():
-        entries = _read_all()
+        entries = dict(_read_all())
         entries[ref.removeprefix("secrets:")] = asdict(secret)
         _write_all(entries)
     return ref
@@ -187,7 +200,7 @@ def delete_secret(ref: str | None, missing_ok: bool = False) -> None:
     if missing_ok and not (secrets_path().exists() and settings.TIMELAPSER_SECRETS_KEYS):
         return
     with _locked():
-        entries = _read_all()
+        entries = dict(_read_all())
         if entries.pop(ref.removeprefix("secrets:"), None) is not None:
             _write_all(entries)
 

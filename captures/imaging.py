@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,10 +50,18 @@ def _exif(image: Image.Image) -> dict:
             continue
         if isinstance(value, bytes):
             continue
-        if isinstance(value, (int, str)):
-            out[name] = value.strip("\x00 ") if isinstance(value, str) else value
+        # JSON columns: no NUL characters (PostgreSQL rejects them), no NaN/inf.
+        if isinstance(value, str):
+            out[name] = value.replace("\x00", "").strip()[:500]
+        elif isinstance(value, int):
+            out[name] = value
         elif isinstance(value, float) or hasattr(value, "numerator"):
-            out[name] = float(value)
+            try:
+                number = float(value)
+            except (ZeroDivisionError, ValueError):
+                continue
+            if math.isfinite(number):
+                out[name] = number
     return out
 
 

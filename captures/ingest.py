@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -83,13 +83,28 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+# The two look-ups every capture makes, as plain SQL: building them through the
+# ORM cost more CPU than the rest of the capture's queries (measured with
+# bench/ingest.py). Both are served by an index: idx_images_camera_captured and
+# the unique (camera_id, capture_slot).
 def _previous_hash(camera: Camera) -> str | None:
-    return (
-        Image.objects.filter(camera=camera)
-        .order_by("-captured_at")
-        .values_list("file_hash", flat=True)
-        .first()
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT file_hash FROM images WHERE camera_id = %s ORDER BY captured_at DESC LIMIT 1", [camera.pk]
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _image_for_slot(camera: Camera, slot: datetime) -> Image | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM images WHERE camera_id = %s AND capture_slot = %s",
+            # As the ORM would store it (SQLite keeps naive UTC text).
+            [camera.pk, connection.ops.adapt_datetimefield_value(slot)],
+        )
+        row = cursor.fetchone()
+    return Image.objects.get(pk=row[0]) if row else None
 
 
 def _record_failure(camera: Camera, error: CaptureError, started: float) -> Outcome:
@@ -184,7 +199,7 @@ def store(
 def capture(camera: Camera, slot: datetime | None = None) -> Outcome:
     """Take one picture now for `camera` (optionally for a scheduled slot) and record it."""
     if slot is not None:
-        existing = Image.objects.filter(camera=camera, capture_slot=slot).first()
+        existing = _image_for_slot(camera, slot)
         if existing is not None:
             return Outcome(attempt=None, image=existing, already_done=True)
     started = time.monotonic()
@@ -242,25 +257,37 @@ def _exif_datetime(exif: dict, tz_name: str) -> datetime | None:
     return naive.replace(tzinfo=zoneinfo.ZoneInfo(tz_name))
 
 
-def import_file(camera: Camera, path: Path) -> Outcome:
+def imported_hashes(camera: Camera) -> set[str]:
+    """sha256 of every source file already imported for the camera (one query per import run)."""
+    rows = Image.objects.filter(camera=camera, processing_metadata__has_key="source_sha256").values_list(
+        "processing_metadata__source_sha256", flat=True
+    )
+    return set(rows)
+
+
+def import_file(camera: Camera, path: Path, known: set[str] | None = None) -> Outcome | None:
     """Import one existing picture (no attempt row: nothing was attempted).
 
-    captured_at comes from EXIF DateTimeOriginal, else the file's mtime. The same
-    file imported twice (same camera, same sha256) is skipped.
+    captured_at comes from EXIF DateTimeOriginal, else the file's mtime. A file
+    whose sha256 is in `known` (see imported_hashes) was imported before and is
+    skipped (returns None); the source's hash is kept because rotation changes
+    the stored file's.
     """
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    existing = Image.objects.filter(camera=camera, file_hash=digest).first()
-    if existing is not None:
-        return Outcome(attempt=None, image=existing, already_done=True)
+    known = imported_hashes(camera) if known is None else known
+    if digest in known:
+        return None
     picture = imaging.decode(data)
     captured_at = _exif_datetime(picture.exif, camera.timezone) or datetime.fromtimestamp(
         path.stat().st_mtime, UTC
     )
-    return store(
+    outcome = store(
         camera,
         data,
         captured_at,
         record_attempt=False,
-        extra_metadata={"imported_from": path.name},
+        extra_metadata={"imported_from": path.name, "source_sha256": digest},
     )
+    known.add(digest)
+    return outcome

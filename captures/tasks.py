@@ -31,8 +31,9 @@ def capture_camera(camera_id: int, slot_iso: str | None = None) -> str:
     """Capture one scheduled picture. Disabled or out-of-window cameras are skipped
     without an attempt row: nothing was attempted, and the attempts table stays a
     record of the camera's health."""
-    camera = Camera.objects.filter(pk=camera_id).first()
-    if camera is None:
+    try:
+        camera = Camera.objects.get(pk=camera_id)
+    except Camera.DoesNotExist:
         logger.info("capture skipped: camera %s is gone", camera_id)
         return "gone"
     if not camera.enabled:

@@ -83,7 +83,7 @@ def test_importimages_uses_exif_then_mtime(tmp_path, data_dir):
 
     from captures.fakecamera import make_frames
 
-    Camera.objects.create(name="old", url_hash="2" * 64)
+    Camera.objects.create(name="old", url_hash="2" * 64, rotation="left")
     source = tmp_path / "old"
     source.mkdir()
     frames = make_frames(3)

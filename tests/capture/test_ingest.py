@@ -79,7 +79,9 @@ def test_same_slot_twice_makes_one_image(add, camera_server):
     camera = add("slotted", camera_server.url())
     slot = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     first = ingest.capture(camera, slot=slot)
+    requests = camera_server.requests
     second = ingest.capture(camera, slot=slot)
+    assert camera_server.requests == requests  # found the slot's image without asking the camera
     assert second.already_done and second.image.pk == first.image.pk
     assert Image.objects.filter(camera=camera).count() == 1
     assert CaptureAttempt.objects.filter(camera=camera).count() == 1
@@ -151,3 +153,26 @@ def test_exif_goes_into_processing_metadata(add, data_dir):
         frame.save(out, "JPEG", exif=exif)
     image = ingest.store(camera, out.getvalue(), timezone.now()).image
     assert image.processing_metadata["exif"]["Make"] == "Ubiquiti"
+
+
+def test_odd_exif_values_do_not_break_the_insert(data_dir):
+    """NUL bytes in strings and 0/0 rationals are common in camera EXIF; JSON columns refuse them."""
+    import io
+
+    from django.utils import timezone
+    from PIL import Image as PILImage
+    from PIL.TiffImagePlugin import IFDRational
+
+    from captures.fakecamera import make_frames
+
+    camera = Camera.objects.create(name="odd-exif", url_hash="4" * 64)
+    with PILImage.open(io.BytesIO(make_frames(1)[0])) as frame:
+        exif = PILImage.Exif()
+        exif[0x010F] = "Cam\x00Corp\x00"  # Make
+        exif[0x011A] = IFDRational(0, 0)  # XResolution
+        out = io.BytesIO()
+        frame.save(out, "JPEG", exif=exif)
+    image = ingest.store(camera, out.getvalue(), timezone.now()).image
+    image.refresh_from_db()
+    assert image.processing_metadata["exif"]["Make"] == "CamCorp"
+    assert "XResolution" not in image.processing_metadata["exif"]

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from cameras.models import Camera
-from captures.ingest import import_file
+from captures.ingest import import_file, imported_hashes
 from captures.sources import CaptureError
 
 SUFFIXES = {".jpg", ".jpeg", ".png"}
@@ -28,14 +28,15 @@ class Command(BaseCommand):
         if not directory.is_dir():
             raise CommandError(f"{directory} is not a directory.")
         imported = skipped = 0
+        known = imported_hashes(camera)
         for path in sorted(p for p in directory.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()):
             try:
-                outcome = import_file(camera, path)
+                outcome = import_file(camera, path, known)
             except CaptureError as exc:
                 skipped += 1
                 self.stderr.write(f"skipped {path.name}: {exc.reason}")
                 continue
-            if outcome.already_done:
+            if outcome is None:
                 skipped += 1
                 self.stderr.write(f"skipped {path.name}: already imported")
             else:

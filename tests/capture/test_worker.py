@@ -1,0 +1,70 @@
+"""A real Celery worker (Redis broker) takes bad cameras in its stride and keeps capturing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from celery import Celery
+from django.db import connection
+
+from cameras.services import add_camera
+from captures.models import CaptureAttempt, Image
+
+REDIS = "redis://127.0.0.1:6379/1"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url() -> str:
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_records_failures_and_keeps_capturing(camera_server, settings, data_dir):
+    cameras = {
+        "html": add_camera("w-html", camera_server.url("/html-as-jpeg")),
+        "timeout": add_camera("w-timeout", camera_server.url("/timeout")),
+        "good": add_camera("w-good", camera_server.url()),
+    }
+    queue = f"capture-test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": REDIS,
+        "TIMELAPSER_DATA_DIR": str(data_dir),
+        "TIMELAPSER_SECRETS_KEY": settings.TIMELAPSER_SECRETS_KEYS[0],
+        "TIMELAPSER_CAPTURE_READ_TIMEOUT": "2",
+        "TIMELAPSER_CAPTURE_DEADLINE": "4",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "timelapser", "worker", "-Q", queue, "-c", "2",
+         "-l", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    sender = Celery(broker=REDIS)
+    try:
+        for name in ("html", "timeout", "good"):
+            sender.send_task("captures.tasks.capture_camera", args=[cameras[name].pk], queue=queue)
+        deadline = time.monotonic() + 90
+        while CaptureAttempt.objects.count() < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert worker.poll() is None, "the worker died"
+        status = {a.camera.name: a.status for a in CaptureAttempt.objects.select_related("camera")}
+        assert status == {"w-html": "failed", "w-timeout": "timeout", "w-good": "success"}
+        image = Image.objects.get()
+        assert image.camera_id == cameras["good"].pk and (data_dir / image.file_path).is_file()
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        sender.close()
