@@ -16,7 +16,9 @@ import contextlib
 import fcntl
 import logging
 import os
+import time
 import zoneinfo
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -114,14 +116,16 @@ def run_cleanup(
         cameras = Camera.objects.order_by("name")
         if camera_names:
             cameras = cameras.filter(name__in=camera_names)
+        valid = []
         for camera in cameras:
             try:
                 retention.policy_for(camera)
             except ValueError as exc:
                 log.error("cleanup %s skipped: %s", camera.name, exc)
                 report.cameras.append(CameraReport(camera=camera.name, policy="", error=str(exc)))
-                continue
-            report.cameras.append(clean_camera(camera, now=now, dry_run=dry_run, report=report))
+            else:
+                valid.append(camera)
+        report.cameras.extend(clean_images(valid, now=now, dry_run=dry_run, report=report))
         if not camera_names:
             # Whole-installation steps; a run for one camera stays about that camera.
             report.orphan_files, report.orphan_bytes = sweep_orphan_files(now=now, dry_run=dry_run)
@@ -142,6 +146,7 @@ class _Thinner:
     def __init__(self, camera: Camera, policy: retention.Policy, now: datetime, report: CameraReport):
         self.policy = policy
         self.now = now
+        self.cutoff = now - timedelta(days=policy.keep_all_days)
         self.report = report
         self.tz = zoneinfo.ZoneInfo(camera.timezone)
         self.coverage: dict[date, datetime] | None = retention.segment_coverage(camera)
@@ -180,57 +185,76 @@ class _Thinner:
         return candidate
 
 
-def clean_camera(
-    camera: Camera, *, now: datetime, dry_run: bool, report: Report | None = None, page_size: int = PAGE_SIZE
-) -> CameraReport:
-    """Apply one camera's policy. Keyset pages by (captured_at, id): every page
-    starts where the last ended in idx_images_camera_captured, so page times stay
-    flat however many rows came before (no OFFSET, no re-scan of deleted rows).
+def clean_images(
+    cameras: list[Camera], *, now: datetime, dry_run: bool, report: Report, page_size: int = PAGE_SIZE
+) -> list[CameraReport]:
+    """Apply the cameras' policies in one pass over the images in id order.
+
+    Keyset pages by id (`id > last ORDER BY id LIMIT n`): each page starts where
+    the last ended in the primary key, so page times stay flat however many rows
+    came before (no OFFSET, no re-scan of deleted rows), and pages walk the heap
+    in the order rows were written, all cameras at once, instead of visiting
+    every page once per camera. Captures get increasing ids, so a camera's rows
+    come in time order and a thinning bucket is one run of rows; an import that
+    breaks that makes a bucket keep one image per run: more, never fewer.
     """
-    policy = retention.policy_for(camera)
-    result = CameraReport(camera=camera.name, policy=policy.describe())
-    cutoff = now - timedelta(days=policy.keep_all_days)
-    result.kept_age = Image.objects.filter(camera=camera, captured_at__gte=cutoff).count()
-    thinner = _Thinner(camera, policy, now, result)
+    thinners: dict[int, _Thinner] = {}
+    for camera in cameras:
+        policy = retention.policy_for(camera)
+        result = CameraReport(camera=camera.name, policy=policy.describe())
+        thinner = thinners[camera.pk] = _Thinner(camera, policy, now, result)
+        result.kept_age = Image.objects.filter(camera=camera, captured_at__gte=thinner.cutoff).count()
+    if not thinners:
+        return []
+    latest_cutoff = max(t.cutoff for t in thinners.values())
     base = (
-        Image.objects.filter(camera=camera, captured_at__lt=cutoff)
+        Image.objects.filter(camera_id__in=list(thinners), captured_at__lt=latest_cutoff)
         .annotate(in_batch=Exists(retention.protective_frames()))
-        .order_by("captured_at", "id")
-        .values_list("id", "captured_at", "quality_score", "file_path", "file_size_bytes", "in_batch")
+        .order_by("id")
+        .values_list(
+            "id", "camera_id", "captured_at", "quality_score", "file_path", "file_size_bytes", "in_batch"
+        )
     )
-    last: tuple[datetime, int] | None = None
+    last_id = 0
     while True:
-        started = timezone.now()
-        page = base
-        if last is not None:
-            page = page.filter(captured_at__gte=last[0]).exclude(captured_at=last[0], id__lte=last[1])
-        rows = list(page[:page_size])
+        started = time.perf_counter()
+        rows = list(base.filter(id__gt=last_id)[:page_size])
         if not rows:
             break
-        last = (rows[-1][1], rows[-1][0])
-        doomed = [lost for lost in map(thinner.feed, rows) if lost is not None]
+        last_id = rows[-1][0]
+        doomed = []
+        for pk, camera_id, captured_at, *rest in rows:
+            thinner = thinners[camera_id]
+            if captured_at < thinner.cutoff:
+                lost = thinner.feed((pk, captured_at, *rest))
+                if lost is not None:
+                    doomed.append((camera_id, lost))
         if dry_run:
-            result.deleted += len(doomed)
-            result.deleted_bytes += sum(row[5] for row in doomed)
+            for camera_id, lost in doomed:
+                thinners[camera_id].report.deleted += 1
+                thinners[camera_id].report.deleted_bytes += lost[5]
         else:
-            deleted = delete_images([row[2] for row in doomed])
-            result.deleted += len(deleted)
-            result.deleted_bytes += sum(size for _, size in deleted)
+            deleted = delete_images([lost[2] for _, lost in doomed])
+            for camera_id, _, size in deleted:
+                thinners[camera_id].report.deleted += 1
+                thinners[camera_id].report.deleted_bytes += size
             # Rows the re-check kept (a batch took them meanwhile) count as protected.
-            result.kept_protected += len(doomed) - len(deleted)
-        if report is not None:
-            report.page_seconds.append((timezone.now() - started).total_seconds())
+            gone = Counter(camera_id for camera_id, _, _ in deleted)
+            for camera_id, n in Counter(camera_id for camera_id, _ in doomed).items():
+                thinners[camera_id].report.kept_protected += n - gone[camera_id]
+        report.page_seconds.append(time.perf_counter() - started)
         if len(rows) < page_size:
             break
-    thinner.finish()
-    log.info(
-        "cleanup %s: %s %d images (%d bytes)",
-        camera.name,
-        "would delete" if dry_run else "deleted",
-        result.deleted,
-        result.deleted_bytes,
-    )
-    return result
+    for thinner in thinners.values():
+        thinner.finish()
+        log.info(
+            "cleanup %s: %s %d images (%d bytes)",
+            thinner.report.camera,
+            "would delete" if dry_run else "deleted",
+            thinner.report.deleted,
+            thinner.report.deleted_bytes,
+        )
+    return [t.report for t in thinners.values()]
 
 
 def _sql_list(values) -> str:
@@ -248,8 +272,8 @@ _PROTECTED_SQL = f"""
 """
 
 
-def delete_images(ids: list[int]) -> list[tuple[str, int]]:
-    """Delete these image rows in one transaction, then their files; returns (path, size) deleted.
+def delete_images(ids: list[int]) -> list[tuple[int, str, int]]:
+    """Delete these image rows in one transaction, then their files; returns (camera, path, size).
 
     The anti-join re-checks protection inside the DELETE, so a batch that took
     an image since we read it keeps it. The database's ON DELETE rules drop the
@@ -265,11 +289,11 @@ def delete_images(ids: list[int]) -> list[tuple[str, int]]:
         else:
             where, params = f"id IN ({','.join(['%s'] * len(ids))})", ids
         cursor.execute(
-            f"DELETE FROM images WHERE {where} AND NOT {_PROTECTED_SQL} RETURNING file_path, file_size_bytes",
+            f"DELETE FROM images WHERE {where} AND NOT {_PROTECTED_SQL} RETURNING camera_id, file_path, file_size_bytes",
             params,
         )
         deleted = cursor.fetchall()
-    remove_files(path for path, _ in deleted)
+    remove_files(path for _, path, _ in deleted)
     return deleted
 
 
