@@ -1,9 +1,9 @@
 """The cleanup routine: apply each camera's retention policy, then tidy what is left.
 
 Order of work, each step safe to interrupt:
-1. per camera, walk the images past the keep-all age in (captured_at, id) keyset
-   pages, decide what goes (see `_Thinner`), delete up to PAGE_SIZE rows per
-   transaction, and unlink their files after the commit;
+1. walk the images past their camera's keep-all age in keyset pages by id (all
+   cameras in one pass), decide what goes (see `_Thinner`), delete up to
+   PAGE_SIZE rows per transaction, and unlink their files after the commit;
 2. sweep DATA_DIR/images for files no row refers to (what a crash between a
    commit and its unlinks, or a half-written capture, leaves behind);
 3. prune old capture attempts; 4. drop superseded continuous outputs.
