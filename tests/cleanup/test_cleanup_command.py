@@ -181,13 +181,13 @@ def test_thinning_is_stable_from_one_night_to_the_next():
 
 def test_pages_carry_a_bucket_across_the_page_boundary():
     """GIVEN one hour bucket split over two keyset pages WHEN cleaned with tiny pages THEN one image stays."""
-    from captures.cleanup import clean_camera
+    from captures.cleanup import Report, clean_images
 
     camera = make_camera(timezone="UTC", thinning_tiers=[{"after_days": 30, "keep_one_per": "hour"}])
     hour = (timezone.now() - timedelta(days=35)).replace(minute=0, second=0, microsecond=0)
     images = [image_file(camera, hour + timedelta(minutes=m), quality=m) for m in range(0, 50, 10)]
 
-    report = clean_camera(camera, now=timezone.now(), dry_run=False, page_size=2)
+    [report] = clean_images([camera], now=timezone.now(), dry_run=False, report=Report(False), page_size=2)
 
     assert [exists(i) for i in images] == [False, False, False, False, True]
     assert report.deleted == 4 and report.kept_tier == 1

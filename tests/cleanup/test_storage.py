@@ -84,3 +84,13 @@ def test_beat_schedules_the_nightly_cleanup_and_the_disk_check():
     assert (nightly.crontab.hour, nightly.crontab.minute) == ("3", "30")
     assert (disk.interval.every, disk.interval.period) == (10, "minutes")
     assert nightly.enabled and disk.enabled
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_schedule_migration_undoes_and_redoes_cleanly():
+    from django.core.management import call_command
+
+    call_command("migrate", "timelapser", "zero", verbosity=0)
+    assert not PeriodicTask.objects.filter(task__startswith="timelapser.tasks.").exists()
+    call_command("migrate", "timelapser", verbosity=0)
+    assert PeriodicTask.objects.filter(task__startswith="timelapser.tasks.").count() == 2
