@@ -96,6 +96,8 @@ class CameraAdmin(admin.ModelAdmin):
     # never shown either (a hash of a LAN URL is brute-forced in seconds).
     readonly_fields = [
         "url_configured",
+        "retention_policy",
+        "storage",
         "last_health_check",
         "connection_failures",
         "created_at",
@@ -138,6 +140,8 @@ class CameraAdmin(admin.ModelAdmin):
                     "render_max_width",
                     "retention_days",
                     "thinning_tiers",
+                    "retention_policy",
+                    "storage",
                     "metadata",
                 ]
             },
@@ -148,6 +152,37 @@ class CameraAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description="URL set")
     def url_configured(self, camera: Camera) -> bool:
         return camera.has_url and bool(camera.encryption_key_ref)
+
+    @admin.display(description="Policy in force")
+    def retention_policy(self, camera: Camera) -> str:
+        from captures.retention import policy_for
+
+        if not camera.pk:
+            return "-"
+        try:
+            return policy_for(camera).describe()
+        except ValueError as exc:
+            return f"Invalid thinning tiers: {exc}"
+
+    @admin.display(description="Disk use and forecast")
+    def storage(self, camera: Camera) -> str:
+        from django.template.defaultfilters import filesizeformat
+
+        from captures.retention import storage_stats
+
+        if not camera.pk:
+            return "-"
+        stats = storage_stats(cameras=[camera])[0]
+        steady = (
+            filesizeformat(stats.steady_state_bytes)
+            if stats.steady_state_bytes is not None
+            else "keeps growing (a tier keeps images forever)"
+        )
+        return (
+            f"{stats.images} images, {filesizeformat(stats.bytes_used)} now; "
+            f"{filesizeformat(stats.bytes_per_day)} a day over the last 7 days; "
+            f"at this rate the policy settles at {steady}."
+        )
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
@@ -174,6 +209,11 @@ class CameraAdmin(admin.ModelAdmin):
                 "<int:camera_id>/capture-now/",
                 self.admin_site.admin_view(self.capture_now_view),
                 name="cameras_camera_capture_now",
+            ),
+            path(
+                "<int:camera_id>/render-now/",
+                self.admin_site.admin_view(self.render_now_view),
+                name="cameras_camera_render_now",
             ),
         ]
         return urls + super().get_urls()
@@ -225,3 +265,25 @@ class CameraAdmin(admin.ModelAdmin):
             else:
                 messages.error(request, f"Capture {outcome.attempt.status}: {outcome.reason}")
         return HttpResponseRedirect(reverse("admin:cameras_camera_change", args=[camera.pk]))
+
+    def render_now_view(self, request: HttpRequest, camera_id: int) -> HttpResponse:
+        """Queue a render of the camera's images (its continuous video when it has one)."""
+        from batches.models import TimelapseBatch
+        from batches.selection import SelectionError
+        from batches.services import render_now
+
+        camera = self._camera_or_deny(request, camera_id)
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:cameras_camera_change", args=[camera.pk]))
+        batch_type = (
+            TimelapseBatch.BatchType.CONTINUOUS
+            if camera.continuous_mode != Camera.ContinuousMode.OFF
+            else TimelapseBatch.BatchType.MANUAL
+        )
+        try:
+            batch = render_now(camera, batch_type=batch_type)
+        except SelectionError as exc:
+            messages.error(request, str(exc))
+            return HttpResponseRedirect(reverse("admin:cameras_camera_change", args=[camera.pk]))
+        messages.success(request, f"Batch {batch.pk} is queued for rendering.")
+        return HttpResponseRedirect(reverse("admin:batches_timelapsebatch_change", args=[batch.pk]))

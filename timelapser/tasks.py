@@ -8,6 +8,7 @@ from celery import shared_task
 
 from captures import retention
 from captures.cleanup import CleanupBusy, run_cleanup
+from timelapser import notify
 
 log = logging.getLogger(__name__)
 
@@ -39,5 +40,6 @@ def check_disk_space() -> bool:
         status.free_percent,
         status.threshold_percent,
     )
+    notify.notify_disk_low(status.free_percent)
     nightly_cleanup.delay()
     return True

@@ -1,0 +1,58 @@
+"""The pieces built apart meet: disk checks notify, the camera page renders and shows its health."""
+
+from __future__ import annotations
+
+import pytest
+
+from batches.models import TimelapseBatch
+from tests.factories import make_camera, make_image
+from timelapser import tasks
+from timelapser.celery import app
+
+pytestmark = pytest.mark.django_db
+
+
+def test_low_disk_check_tells_the_operator_and_cleans_up(webhook, settings):
+    settings.TIMELAPSER_DISK_LOW_PERCENT = 101
+    app.conf.task_always_eager = True
+    try:
+        assert tasks.check_disk_space() is True
+    finally:
+        app.conf.task_always_eager = False
+
+    assert webhook.titles() == ["Disk space low"]
+
+
+def test_camera_page_has_render_now_policy_storage_and_health_plot(admin_client):
+    camera = make_camera(name="Crane", retention_days=14)
+    make_image(camera, file_size_bytes=2048)
+
+    page = admin_client.get(f"/admin/cameras/camera/{camera.pk}/change/").content.decode()
+
+    assert f"/admin/cameras/camera/{camera.pk}/render-now/" in page
+    assert f"/admin/cameras/{camera.pk}/health.svg" in page
+    assert "14 days" in page
+    assert "1 images, 2.0\xa0KB now" in page
+
+
+def test_render_now_creates_a_pending_batch_of_the_camera_images(admin_client):
+    # The task is sent on commit, which a rolled-back test transaction never reaches.
+    camera = make_camera(name="Crane")
+    make_image(camera)
+    make_image(camera)
+
+    response = admin_client.post(f"/admin/cameras/camera/{camera.pk}/render-now/")
+
+    batch = TimelapseBatch.objects.get(camera=camera)
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"/admin/batches/timelapsebatch/{batch.pk}/change/")
+    assert batch.total_frames == 2 and batch.status == "pending"
+
+
+def test_render_now_without_images_says_why(admin_client):
+    camera = make_camera(name="Empty")
+
+    response = admin_client.post(f"/admin/cameras/camera/{camera.pk}/render-now/", follow=True)
+
+    assert not TimelapseBatch.objects.exists()
+    assert "No images" in response.content.decode()
