@@ -68,6 +68,25 @@ class ImageAdmin(admin.ModelAdmin):
     list_select_related = ["camera"]
     readonly_fields = ["preview", "day_number", "created_at"]
     show_full_result_count = False  # COUNT(*) over millions of images on every page is slow
+    actions = ["add_to_new_manual_batch"]
+
+    @admin.action(description="Add to a new manual batch (and render it)")
+    def add_to_new_manual_batch(self, request: HttpRequest, queryset) -> HttpResponse | None:
+        from django.contrib import messages
+        from django.http import HttpResponseRedirect
+
+        from batches.selection import SelectionError
+        from batches.services import add_images_to_new_batch
+
+        try:
+            batch = add_images_to_new_batch(queryset.values_list("pk", flat=True))
+        except SelectionError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return None
+        self.message_user(
+            request, f"Batch {batch.pk} with {batch.total_frames} frames is queued for rendering."
+        )
+        return HttpResponseRedirect(reverse("admin:batches_timelapsebatch_change", args=[batch.pk]))
 
     @admin.display(description="")
     def thumbnail(self, image: Image) -> str:
@@ -79,7 +98,7 @@ class ImageAdmin(admin.ModelAdmin):
         if not image.pk:
             return "-"
         url = reverse("admin:captures_image_file", args=[image.pk])
-        return format_html('<a href="{0}"><img src="{0}" alt="" style="max-width:640px;width:100%"></a>', url)
+        return format_html('<a href="{0}"><img src="{0}" alt="" class="tl-preview"></a>', url)
 
     def get_urls(self):
         return [

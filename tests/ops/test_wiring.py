@@ -56,3 +56,32 @@ def test_render_now_without_images_says_why(admin_client):
 
     assert not TimelapseBatch.objects.exists()
     assert "No images" in response.content.decode()
+
+
+def test_image_bulk_action_makes_a_manual_batch_of_exactly_the_chosen_images(admin_client):
+    camera = make_camera(name="Crane")
+    chosen = [make_image(camera), make_image(camera)]
+    make_image(camera)  # not chosen
+
+    response = admin_client.post(
+        "/admin/captures/image/",
+        {"action": "add_to_new_manual_batch", "_selected_action": [i.pk for i in chosen]},
+    )
+
+    batch = TimelapseBatch.objects.get()
+    assert response.status_code == 302
+    assert batch.batch_type == "manual" and batch.generation_mode == "manual_only"
+    assert sorted(batch.frames.values_list("image_id", flat=True)) == sorted(i.pk for i in chosen)
+
+
+def test_image_bulk_action_refuses_images_of_two_cameras(admin_client):
+    images = [make_image(make_camera()), make_image(make_camera())]
+
+    response = admin_client.post(
+        "/admin/captures/image/",
+        {"action": "add_to_new_manual_batch", "_selected_action": [i.pk for i in images]},
+        follow=True,
+    )
+
+    assert not TimelapseBatch.objects.exists()
+    assert "one camera" in response.content.decode()
