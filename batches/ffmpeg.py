@@ -236,7 +236,7 @@ def encode(
         "-fps_mode", "passthrough",
         "-c:v", "libx264", "-preset", video.preset, "-crf", str(video.crf),
         "-pix_fmt", "yuv420p", "-color_range", "tv",
-        "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
+        "-colorspace", "smpte170m", "-color_primaries", "bt709", "-color_trc", "bt709",
         "-an",
     ]  # fmt: skip
     if faststart:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -61,15 +62,17 @@ class Heartbeat:
 
 def data_path(relative: str) -> Path:
     """A data-dir relative path made absolute; refuses paths that climb out of the data dir."""
-    root = Path(settings.DATA_DIR).resolve()
-    path = (root / relative).resolve()
+    # normpath, not resolve: ".." cannot climb out, but an operator may symlink
+    # the images folder onto another disk.
+    root = Path(os.path.abspath(settings.DATA_DIR))  # noqa: PTH100
+    path = Path(os.path.normpath(root / relative))
     if not path.is_relative_to(root):
         raise RenderError(f"Path outside the data directory: {relative}")
     return path
 
 
 def relative_to_data(path: Path) -> str:
-    return str(path.resolve().relative_to(Path(settings.DATA_DIR).resolve()))
+    return str(Path(os.path.abspath(path)).relative_to(os.path.abspath(settings.DATA_DIR)))  # noqa: PTH100
 
 
 # --- Status machine -------------------------------------------------------------
