@@ -154,6 +154,12 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
         at=Max("image__captured_at")
     )["at"]
     days = sorted(_dirty_days(batch, digest, tz))
+    if not days and batch.output_path and render.data_path(batch.output_path).is_file():
+        # Nothing new since the published video (a periodic run with no captures).
+        now = timezone.now()
+        render.still_ours(batch).update(status=Status.COMPLETED, completed_at=now, heartbeat_at=now,
+                                   frames_done=batch.total_frames, error_message=None)  # fmt: skip
+        return
     segments_dir = Path(settings.DATA_DIR) / "segments" / str(camera.pk)
     segments_dir.mkdir(parents=True, exist_ok=True)
     # Only this batch renders this camera's segments (the claim guarantees one at a

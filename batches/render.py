@@ -93,14 +93,14 @@ def claim(batch_id: int) -> TimelapseBatch | None:
     return TimelapseBatch.objects.select_related("camera").get(pk=batch_id) if claimed else None
 
 
-def _ours(batch: TimelapseBatch):
+def still_ours(batch: TimelapseBatch):
     return TimelapseBatch.objects.filter(pk=batch.pk, status=Status.PROCESSING, attempts=batch.attempts)
 
 
 def fail(batch: TimelapseBatch, reason: str) -> bool:
     now = timezone.now()
     return bool(
-        _ours(batch).update(
+        still_ours(batch).update(
             status=Status.FAILED,
             error_message=reason,
             completed_at=now,
@@ -145,7 +145,7 @@ def recover_stale(now: datetime | None = None) -> dict[str, list[int]]:
             if fail(batch, reason):
                 outcome["failed"].append(batch.pk)
             continue
-        moved = _ours(batch).update(
+        moved = still_ours(batch).update(
             status=Status.PENDING,
             error_message=f"The render worker stopped responding during attempt {batch.attempts}; queued again.",
         )
@@ -370,13 +370,13 @@ def complete(batch: TimelapseBatch, partial: Path, final: Path, frames: int, ove
     given up on can never put its file over the replacement attempt's.
     """
     with transaction.atomic():
-        mine = _ours(batch).select_for_update().exists()
+        mine = still_ours(batch).select_for_update().exists()
         if not mine:
             log.warning("Batch %s was taken over while rendering; discarding this result", batch.pk)
             return False
         partial.replace(final)
         now = timezone.now()
-        _ours(batch).update(
+        still_ours(batch).update(
             status=Status.COMPLETED,
             completed_at=now,
             heartbeat_at=now,

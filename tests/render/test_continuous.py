@@ -122,3 +122,15 @@ def test_segments_protect_images_until_covered(camera, add_frame, day_start):
     segment = DaySegment.objects.get(camera=camera)
     assert segment.last_captured_at >= image.captured_at
     assert segment.last_captured_at < later.captured_at, "not yet rendered, so still protected"
+
+
+def test_an_update_with_nothing_new_keeps_the_published_video(camera, add_frame, day_start, data_dir):
+    camera.continuous_mode = "periodic"
+    camera.save()
+    add_frame(camera, day_start, PALETTE[0])
+    first = update(camera)
+
+    second = update(camera)
+
+    assert second.output_path == first.output_path and (data_dir / second.output_path).is_file()
+    assert second.total_frames == 1
