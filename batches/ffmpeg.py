@@ -247,14 +247,16 @@ def encode(
         raise RenderError(f"ffmpeg wrote {written} video frames for {len(frames)} images; not publishing it.")
 
 
-def concat(segments: Sequence[Path], output: Path, workdir: Path) -> None:
-    """Join encoded segments with a stream copy (no re-encode), with the index at the front."""
+def concat(segments: Sequence[Path], output: Path, workdir: Path, faststart: bool = True) -> None:
+    """Join encoded segments with a stream copy (no re-encode), by default with the index at the front."""
     lines = []
     for segment in segments:
         escaped = str(segment).replace("'", "'\\''")
         lines.append(f"file '{escaped}'")
     (workdir / "segments.txt").write_text("\n".join(lines) + "\n")
-    args = ["-f", "concat", "-safe", "0", "-i", "segments.txt", "-c", "copy", "-movflags", "+faststart"]
+    args = ["-f", "concat", "-safe", "0", "-i", "segments.txt", "-c", "copy"]
+    if faststart:
+        args += ["-movflags", "+faststart"]
     _run([*args, "-f", "mp4", "-y", str(output)], workdir)
 
 
