@@ -6,6 +6,7 @@ database and data dir in a temp folder (BENCH_DATABASE_URL picks another databas
   render_peak_rss_mb        peak RSS of this process + ffmpeg children, 300 frames
   render_peak_rss_3000_mb   the same for 3,000 frames
   continuous_update_ratio   1 new day on top of 100 days / on top of 1 day
+BENCH_ONLY=render,continuous,long picks parts; BENCH_LONG_FRAMES (3000) sizes the long run.
 """
 
 from __future__ import annotations
@@ -238,11 +239,16 @@ def main() -> None:
     print(f"preset={settings.TIMELAPSER_RENDER_PRESET}")
     print(f"cpus={os.cpu_count()}")
     print(f"load_average_before={os.getloadavg()[0]:.1f}")
-    _, files = bench_render()
-    sys.stdout.flush()
-    bench_continuous()
-    sys.stdout.flush()
-    bench_long(files)
+    parts = os.environ.get("BENCH_ONLY", "render,continuous,long").split(",")
+    files = None
+    if "render" in parts:
+        _, files = bench_render()
+        sys.stdout.flush()
+    if "continuous" in parts:
+        bench_continuous()
+        sys.stdout.flush()
+    if "long" in parts:
+        bench_long(files or make_frames(Path(settings.DATA_DIR) / "frames", 300))
 
 
 if __name__ == "__main__":
