@@ -302,7 +302,7 @@ def output_name(batch: TimelapseBatch) -> str:
     slug = slugify(batch.camera.name) or "camera"
     if batch.batch_type == TimelapseBatch.BatchType.CONTINUOUS:
         # A new name per update: a viewer streaming the previous file keeps it until it is replaced.
-        return f"{slug}-continuous-{batch.pk}-{timezone.now():%Y%m%d-%H%M%S}-{batch.attempts}.mp4"
+        return f"{slug}-continuous-{batch.pk}-{timezone.now():%Y%m%d-%H%M%S-%f}.mp4"
     return f"{slug}-{batch.batch_type}-{batch.pk}.mp4"
 
 
