@@ -50,7 +50,7 @@ from batches.selection import Selection, create_batch  # noqa: E402
 from cameras.models import Camera  # noqa: E402
 from captures.models import Image  # noqa: E402
 
-ROUNDS = 3
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 LONG_FRAMES = int(os.environ.get("BENCH_LONG_FRAMES", "3000"))
 START = datetime(2026, 1, 1, 6, tzinfo=UTC)
 
