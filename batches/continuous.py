@@ -32,6 +32,11 @@ Status = TimelapseBatch.Status
 # and the frame size every segment is scaled to (so segments join by stream copy).
 WATERMARK = "rendered_through"
 FRAME_SIZE = "frame_size"
+# The joined days before the latest one, cached: the concat demuxer opens and
+# probes every input (~30 ms each on a busy 2-core box), so joining 100 day files
+# per update would make an update's cost grow with the camera's age. With the
+# prefix an update joins 2-3 files whatever the history.
+PREFIX = "prefix"
 
 
 def current_batch(camera: Camera) -> TimelapseBatch | None:
@@ -154,6 +159,12 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
         at=Max("image__captured_at")
     )["at"]
     days = sorted(_dirty_days(batch, digest, tz))
+    if not days and batch.output_path and render.data_path(batch.output_path).is_file():
+        # Nothing new since the published video (a periodic run with no captures).
+        now = timezone.now()
+        render.still_ours(batch).update(status=Status.COMPLETED, completed_at=now, heartbeat_at=now,
+                                   frames_done=batch.total_frames, error_message=None)  # fmt: skip
+        return
     segments_dir = Path(settings.DATA_DIR) / "segments" / str(camera.pk)
     segments_dir.mkdir(parents=True, exist_ok=True)
     # Only this batch renders this camera's segments (the claim guarantees one at a
@@ -209,10 +220,12 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
     name = render.output_name(batch)
     final = render.videos_dir(camera) / name
     partial = final.with_name(f".{name}.part")
+    selection = {**batch.selection}
     try:
-        ffmpeg.concat([render.data_path(s.file_path) for s in segments], partial, workdir)
+        prefix = _valid_prefix(batch, digest, days)
+        ffmpeg.concat(_inputs(prefix, segments), partial, workdir)
+        selection[PREFIX] = _refresh_prefix(prefix, segments, digest, segments_dir, workdir)
         total = sum(s.frame_count for s in segments)
-        selection = {**batch.selection}
         if watermark_at:
             selection[WATERMARK] = watermark_at.isoformat()
         day_numbers = [s.day_number for s in segments if s.day_number is not None]
@@ -231,6 +244,47 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
     if published and previous and previous != render.relative_to_data(final):
         # Superseded: the new video is complete and recorded, so the old one can go.
         ffmpeg.remove_quietly(render.data_path(previous))
+    old_prefix, new_prefix = batch.selection.get(PREFIX), selection.get(PREFIX)
+    if published and old_prefix and old_prefix["path"] != (new_prefix or {}).get("path"):
+        ffmpeg.remove_quietly(render.data_path(old_prefix["path"]))
+
+
+def _valid_prefix(batch: TimelapseBatch, digest: str, dirty: list[date]) -> dict | None:
+    """The cached join of earlier days, if no day it holds changed and it has today's settings."""
+    prefix = batch.selection.get(PREFIX)
+    if not prefix or prefix["hash"] != digest:
+        return None
+    if dirty and min(dirty) <= date.fromisoformat(prefix["through"]):
+        return None
+    return prefix if render.data_path(prefix["path"]).is_file() else None
+
+
+def _inputs(prefix: dict | None, segments: list[DaySegment]) -> list[Path]:
+    if prefix is None:
+        return [render.data_path(s.file_path) for s in segments]
+    through = date.fromisoformat(prefix["through"])
+    later = [render.data_path(s.file_path) for s in segments if s.local_date > through]
+    return [render.data_path(prefix["path"]), *later]
+
+
+def _refresh_prefix(
+    prefix: dict | None, segments: list[DaySegment], digest: str, folder: Path, workdir: Path
+) -> dict | None:
+    """Extend the prefix to every day but the latest (the one new captures will change)."""
+    if len(segments) < 2:
+        return prefix
+    through = segments[-2].local_date
+    if prefix and date.fromisoformat(prefix["through"]) >= through:
+        return prefix
+    inputs = _inputs(prefix, segments[:-1])
+    target = folder / f"prefix-{through.isoformat()}-{digest[:12]}.mp4"
+    partial = target.with_name(f".{target.name}.part")
+    try:
+        ffmpeg.concat(inputs, partial, workdir, faststart=False)
+        partial.replace(target)
+    finally:
+        ffmpeg.remove_quietly(partial)
+    return {"path": render.relative_to_data(target), "through": through.isoformat(), "hash": digest}
 
 
 def _fresh(workdir: Path, day: date) -> Path:

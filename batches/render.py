@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -61,15 +62,17 @@ class Heartbeat:
 
 def data_path(relative: str) -> Path:
     """A data-dir relative path made absolute; refuses paths that climb out of the data dir."""
-    root = Path(settings.DATA_DIR).resolve()
-    path = (root / relative).resolve()
+    # normpath, not resolve: ".." cannot climb out, but an operator may symlink
+    # the images folder onto another disk.
+    root = Path(os.path.abspath(settings.DATA_DIR))  # noqa: PTH100
+    path = Path(os.path.normpath(root / relative))
     if not path.is_relative_to(root):
         raise RenderError(f"Path outside the data directory: {relative}")
     return path
 
 
 def relative_to_data(path: Path) -> str:
-    return str(path.resolve().relative_to(Path(settings.DATA_DIR).resolve()))
+    return str(Path(os.path.abspath(path)).relative_to(os.path.abspath(settings.DATA_DIR)))  # noqa: PTH100
 
 
 # --- Status machine -------------------------------------------------------------
@@ -90,14 +93,14 @@ def claim(batch_id: int) -> TimelapseBatch | None:
     return TimelapseBatch.objects.select_related("camera").get(pk=batch_id) if claimed else None
 
 
-def _ours(batch: TimelapseBatch):
+def still_ours(batch: TimelapseBatch):
     return TimelapseBatch.objects.filter(pk=batch.pk, status=Status.PROCESSING, attempts=batch.attempts)
 
 
 def fail(batch: TimelapseBatch, reason: str) -> bool:
     now = timezone.now()
     return bool(
-        _ours(batch).update(
+        still_ours(batch).update(
             status=Status.FAILED,
             error_message=reason,
             completed_at=now,
@@ -142,7 +145,7 @@ def recover_stale(now: datetime | None = None) -> dict[str, list[int]]:
             if fail(batch, reason):
                 outcome["failed"].append(batch.pk)
             continue
-        moved = _ours(batch).update(
+        moved = still_ours(batch).update(
             status=Status.PENDING,
             error_message=f"The render worker stopped responding during attempt {batch.attempts}; queued again.",
         )
@@ -299,7 +302,7 @@ def output_name(batch: TimelapseBatch) -> str:
     slug = slugify(batch.camera.name) or "camera"
     if batch.batch_type == TimelapseBatch.BatchType.CONTINUOUS:
         # A new name per update: a viewer streaming the previous file keeps it until it is replaced.
-        return f"{slug}-continuous-{batch.pk}-{timezone.now():%Y%m%d-%H%M%S}-{batch.attempts}.mp4"
+        return f"{slug}-continuous-{batch.pk}-{timezone.now():%Y%m%d-%H%M%S-%f}.mp4"
     return f"{slug}-{batch.batch_type}-{batch.pk}.mp4"
 
 
@@ -367,13 +370,13 @@ def complete(batch: TimelapseBatch, partial: Path, final: Path, frames: int, ove
     given up on can never put its file over the replacement attempt's.
     """
     with transaction.atomic():
-        mine = _ours(batch).select_for_update().exists()
+        mine = still_ours(batch).select_for_update().exists()
         if not mine:
             log.warning("Batch %s was taken over while rendering; discarding this result", batch.pk)
             return False
         partial.replace(final)
         now = timezone.now()
-        _ours(batch).update(
+        still_ours(batch).update(
             status=Status.COMPLETED,
             completed_at=now,
             heartbeat_at=now,

@@ -91,3 +91,22 @@ def test_render_now_queues_a_batch_of_all_images(
 
     assert batch.status == Status.PENDING and batch.total_frames == 3
     assert len(queued) == 1
+
+
+def test_checkpoints_are_scheduled_and_kept_as_their_own_batches(
+    camera, add_frame, day_start, django_capture_on_commit_callbacks
+):
+    from batches.tasks import create_checkpoint
+
+    task = services.schedule_checkpoints(camera, "weekly")
+    assert task.task == "batches.tasks.create_checkpoint" and json.loads(task.args) == [camera.pk]
+    assert task.crontab.day_of_week == "1" and str(task.crontab.timezone) == camera.timezone
+    add_frame(camera, day_start, PALETTE[0])
+
+    with django_capture_on_commit_callbacks() as queued:
+        batch_id = create_checkpoint(camera.pk)
+
+    batch = TimelapseBatch.objects.get(pk=batch_id)
+    assert batch.batch_type == "checkpoint" and batch.total_frames == 1 and len(queued) == 1
+    services.schedule_checkpoints(camera, None)
+    assert not type(task).objects.filter(pk=task.pk).exists()

@@ -278,3 +278,15 @@ def test_render_command_fails_with_the_reason(camera, add_frame, day_start, data
     (data_dir / image.file_path).unlink()
     with pytest.raises(CommandError, match="failed: No frames left"):
         call_command("render", camera.name)
+
+
+def test_a_path_climbing_out_of_the_data_dir_is_dropped(camera, add_frame, day_start, data_dir):
+    add_frame(camera, day_start, PALETTE[0])
+    sneaky = add_frame(camera, day_start + timedelta(minutes=1), PALETTE[1])
+    sneaky.file_path = "../../etc/passwd"
+    sneaky.save()
+
+    batch = render.render_batch(create_batch(camera, Selection()).pk)
+
+    assert batch.status == Status.COMPLETED and batch.total_frames == 1
+    assert "outside the data directory" in batch.dropped_frames[0]["reason"]

@@ -89,6 +89,11 @@ def test_new_capture_re_encodes_only_its_day_and_replaces_the_video(camera, add_
     assert after[days[2]].frame_count == 3
     assert after[days[2]].last_captured_at == day_start + timedelta(days=2, hours=5)
     assert not first_video.exists(), "the superseded video is removed"
+    # Days before the latest are kept joined, so an update joins 2-3 files whatever the history.
+    assert second.selection["prefix"]["through"] == days[1].isoformat()
+    assert sorted(p.name for p in (data_dir / "segments" / str(camera.pk)).glob("prefix-*")) == [
+        f"prefix-{days[1].isoformat()}-{second.selection['prefix']['hash'][:12]}.mp4"
+    ]
     assert (data_dir / second.output_path).exists()
 
 
@@ -122,3 +127,15 @@ def test_segments_protect_images_until_covered(camera, add_frame, day_start):
     segment = DaySegment.objects.get(camera=camera)
     assert segment.last_captured_at >= image.captured_at
     assert segment.last_captured_at < later.captured_at, "not yet rendered, so still protected"
+
+
+def test_an_update_with_nothing_new_keeps_the_published_video(camera, add_frame, day_start, data_dir):
+    camera.continuous_mode = "periodic"
+    camera.save()
+    add_frame(camera, day_start, PALETTE[0])
+    first = update(camera)
+
+    second = update(camera)
+
+    assert second.output_path == first.output_path and (data_dir / second.output_path).is_file()
+    assert second.total_frames == 1

@@ -1,0 +1,255 @@
+"""Render speed and memory: our render (with the Day overlay) against bare ffmpeg, and continuous updates.
+
+Run from the repo root: `.venv/bin/python bench/render.py`. Sets up its own SQLite
+database and data dir in a temp folder (BENCH_DATABASE_URL picks another database). Prints:
+  render_fps_ratio          ours / bare `ffmpeg -framerate 30 -i %05d.jpg` (same x264 preset, crf 23)
+  render_peak_rss_mb        peak RSS of this process + ffmpeg children, 300 frames
+  render_peak_rss_3000_mb   the same for 3,000 frames
+  continuous_update_ratio   1 new day on top of 100 days / on top of 1 day
+BENCH_ONLY=render,continuous,long picks parts; BENCH_LONG_FRAMES (3000) sizes the long run.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+WORK = Path(tempfile.mkdtemp(prefix="timelapser-bench-render-"))
+os.environ["TIMELAPSER_DATA_DIR"] = str(WORK / "data")
+# Never the app's own database: SQLite in the temp dir unless BENCH_DATABASE_URL says otherwise.
+os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "")
+os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 40)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "timelapser.settings")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+import django  # noqa: E402
+
+django.setup()
+
+import hashlib  # noqa: E402
+import io  # noqa: E402
+import random  # noqa: E402
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from PIL import Image as PILImage  # noqa: E402
+from PIL import ImageDraw  # noqa: E402
+
+from batches import continuous, ffmpeg, render  # noqa: E402
+from batches.models import TimelapseBatch  # noqa: E402
+from batches.selection import Selection, create_batch  # noqa: E402
+from cameras.models import Camera  # noqa: E402
+from captures.models import Image  # noqa: E402
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+LONG_FRAMES = int(os.environ.get("BENCH_LONG_FRAMES", "3000"))
+START = datetime(2026, 1, 1, 6, tzinfo=UTC)
+
+
+def rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def descendants(pid: int) -> list[int]:
+    found, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found.extend(children)
+            stack.extend(children)
+    return found
+
+
+class PeakRss:
+    """Samples the RSS of this process and all its children (ffmpeg) every 20 ms."""
+
+    def __enter__(self):
+        self.peak_kb = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def _sample(self):
+        me = os.getpid()
+        while self.running:
+            total = rss_kb(me) + sum(rss_kb(child) for child in descendants(me))
+            self.peak_kb = max(self.peak_kb, total)
+            time.sleep(0.02)
+
+    def __exit__(self, *exc):
+        self.running = False
+        self.thread.join()
+
+    @property
+    def mb(self) -> float:
+        return self.peak_kb / 1024
+
+
+def synthetic_jpeg(i: int, size=(1920, 1080)) -> bytes:
+    """A 1080p frame with enough detail to cost the encoder something, different per frame."""
+    rng = random.Random(i)
+    image = PILImage.new("RGB", size, ((i * 7) % 256, 90, 160))
+    draw = ImageDraw.Draw(image)
+    for _ in range(400):
+        x, y = rng.randrange(size[0]), rng.randrange(size[1])
+        draw.rectangle(
+            [x, y, x + rng.randrange(5, 60), y + rng.randrange(5, 60)], fill=(rng.randrange(256),) * 3
+        )
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=88)
+    return buffer.getvalue()
+
+
+def make_frames(folder: Path, count: int, size=(1920, 1080)) -> list[tuple[str, int, str]]:
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i in range(1, count + 1):
+        data = synthetic_jpeg(i, size)
+        path = folder / f"{i:05d}.jpg"
+        path.write_bytes(data)
+        rows.append((str(path.relative_to(settings.DATA_DIR)), len(data), hashlib.sha256(data).hexdigest()))
+    return rows
+
+
+def add_images(camera: Camera, files, count: int, start: datetime, per_day: int) -> None:
+    images = []
+    for n in range(count):
+        rel, size, digest = files[n % len(files)]
+        at = start + timedelta(days=n // per_day, seconds=30 * (n % per_day))
+        images.append(Image(camera=camera, filename=Path(rel).name, file_path=rel, file_size_bytes=size,
+                            file_hash=digest, format="JPEG", width=1920, height=1080, captured_at=at))  # fmt: skip
+    Image.objects.bulk_create(images, batch_size=2000)
+
+
+def overlay_camera(name: str) -> Camera:
+    return Camera.objects.create(
+        name=name,
+        url_hash=hashlib.sha256(name.encode()).hexdigest(),
+        timezone="UTC",
+        day_counter_enabled=True,
+        day_counter_start_date=START.date(),
+        day_overlay_position="bottom-right",
+    )
+
+
+def time_ours(camera: Camera) -> tuple[float, TimelapseBatch]:
+    batch = create_batch(camera, Selection(fps=30))
+    started = time.perf_counter()
+    batch = render.render_batch(batch.pk)
+    elapsed = time.perf_counter() - started
+    assert batch.status == "completed", batch.error_message
+    return elapsed, batch
+
+
+def time_bare(folder: Path, out: Path) -> float:
+    command = [ffmpeg.ffmpeg_exe(), "-v", "error", "-y", "-framerate", "30", "-i", str(folder / "%05d.jpg"),
+               "-c:v", "libx264", "-preset", settings.TIMELAPSER_RENDER_PRESET, "-crf",
+               str(settings.TIMELAPSER_RENDER_CRF), str(out)]  # fmt: skip
+    started = time.perf_counter()
+    subprocess.run(command, check=True)
+    return time.perf_counter() - started
+
+
+def bench_render() -> tuple[Camera, list]:
+    folder = Path(settings.DATA_DIR) / "frames"
+    files = make_frames(folder, 300)
+    camera = overlay_camera("bench-300")
+    add_images(camera, files, 300, START, per_day=100)  # 3 days: three Day N badges
+    ours, bare = [], []
+    with PeakRss() as peak:
+        for _ in range(ROUNDS):
+            bare.append(time_bare(folder, WORK / "bare.mp4"))
+            elapsed, batch = time_ours(camera)
+            ours.append(elapsed)
+            render.data_path(batch.output_path).unlink()
+    # The sampler also saw the bare ffmpeg runs: this peak bounds ours from above.
+    ratio = statistics.median(bare) / statistics.median(ours)
+    print(f"render_seconds_ours={statistics.median(ours):.2f}")
+    print(f"render_seconds_bare={statistics.median(bare):.2f}")
+    print(f"render_fps_ours={300 / statistics.median(ours):.1f}")
+    print(f"render_fps_bare={300 / statistics.median(bare):.1f}")
+    print(f"render_fps_ratio={ratio:.3f}")
+    print(f"render_peak_rss_mb={peak.mb:.0f}")
+    return camera, files
+
+
+def bench_long(files) -> None:
+    """Memory does not grow with the number of frames: the same 300 files, ten times over."""
+    big = overlay_camera("bench-3000")
+    add_images(big, files, LONG_FRAMES, START, per_day=300)
+    with PeakRss() as peak:
+        time_ours(big)
+    print(f"render_peak_rss_{LONG_FRAMES}_mb={peak.mb:.0f}")
+
+
+def timed_update(camera: Camera) -> float:
+    started = time.perf_counter()
+    batch = render.render_batch(continuous.request_update(camera, queue=False).pk)
+    elapsed = time.perf_counter() - started
+    assert batch.status == "completed", batch.error_message
+    return elapsed
+
+
+def bench_continuous() -> None:
+    folder = Path(settings.DATA_DIR) / "frames-720"
+    files = make_frames(folder, 30, size=(1280, 720))
+    short, long = overlay_camera("bench-1-day"), overlay_camera("bench-100-days")
+    for camera in (short, long):
+        camera.continuous_mode = "periodic"
+        camera.save()
+    # History: 1 day vs 100 days of 6 frames each, rendered once (not timed).
+    add_images(short, files, 6, START, per_day=6)
+    add_images(long, files, 600, START, per_day=6)
+    timed_update(short)
+    timed_update(long)
+    short_times, long_times = [], []
+    for round_ in range(ROUNDS):
+        # One new day of 30 frames for each, interleaved.
+        add_images(short, files, 30, START + timedelta(days=1 + round_), per_day=30)
+        short_times.append(timed_update(short))
+        add_images(long, files, 30, START + timedelta(days=100 + round_), per_day=30)
+        long_times.append(timed_update(long))
+    print(f"continuous_update_seconds_1_day={statistics.median(short_times):.2f}")
+    print(f"continuous_update_seconds_100_days={statistics.median(long_times):.2f}")
+    print(f"continuous_update_ratio={statistics.median(long_times) / statistics.median(short_times):.3f}")
+
+
+def main() -> None:
+    call_command("migrate", verbosity=0)
+    print(f"preset={settings.TIMELAPSER_RENDER_PRESET}")
+    print(f"cpus={os.cpu_count()}")
+    print(f"load_average_before={os.getloadavg()[0]:.1f}")
+    parts = os.environ.get("BENCH_ONLY", "render,continuous,long").split(",")
+    files = None
+    if "render" in parts:
+        _, files = bench_render()
+        sys.stdout.flush()
+    if "continuous" in parts:
+        bench_continuous()
+        sys.stdout.flush()
+    if "long" in parts:
+        bench_long(files or make_frames(Path(settings.DATA_DIR) / "frames", 300))
+
+
+if __name__ == "__main__":
+    main()
