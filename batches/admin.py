@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.http import FileResponse, Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -11,6 +11,8 @@ from django.utils.html import format_html
 from batches import render
 from batches.ffmpeg import RenderError
 from batches.models import DaySegment, TimelapseBatch, TimelapseImage
+from sharing.admin import create_share_from_batches
+from sharing.serving import file_response
 
 
 @admin.register(TimelapseBatch)
@@ -30,7 +32,7 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
     list_filter = ["status", "batch_type", "generation_mode", "camera"]
     search_fields = ["output_filename", "error_message"]
     list_select_related = ["camera"]
-    actions = ["retry_failed"]
+    actions = ["retry_failed", create_share_from_batches]
     readonly_fields = [
         "progress",
         "video",
@@ -131,7 +133,7 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
             }
         )
 
-    def video_view(self, request: HttpRequest, batch_id: int) -> FileResponse:
+    def video_view(self, request: HttpRequest, batch_id: int) -> HttpResponseBase:
         if not self.has_view_permission(request):
             raise Http404
         batch = get_object_or_404(TimelapseBatch, pk=batch_id)
@@ -141,7 +143,8 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
             raise Http404 from exc
         if not batch.output_path or not video.is_file():
             raise Http404("No video for this batch")
-        return FileResponse(video.open("rb"), content_type="video/mp4")
+        # Range requests, so the inline player can seek (Safari will not play without them).
+        return file_response(request, video, "video/mp4")
 
 
 @admin.register(TimelapseImage)

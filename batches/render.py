@@ -99,7 +99,7 @@ def still_ours(batch: TimelapseBatch):
 
 def fail(batch: TimelapseBatch, reason: str) -> bool:
     now = timezone.now()
-    return bool(
+    failed = bool(
         still_ours(batch).update(
             status=Status.FAILED,
             error_message=reason,
@@ -107,6 +107,13 @@ def fail(batch: TimelapseBatch, reason: str) -> bool:
             duration_seconds=(now - batch.started_at).total_seconds() if batch.started_at else None,
         )
     )
+    if failed:
+        # Only the call that made the change tells the operator, once, after commit.
+        from timelapser.notify import notify_render_failed
+
+        batch.status, batch.error_message = Status.FAILED, reason
+        transaction.on_commit(lambda: notify_render_failed(batch))
+    return failed
 
 
 def retry(batch: TimelapseBatch) -> bool:

@@ -85,3 +85,38 @@ def test_image_bulk_action_refuses_images_of_two_cameras(admin_client):
 
     assert not TimelapseBatch.objects.exists()
     assert "one camera" in response.content.decode()
+
+
+def test_batch_admin_action_shares_the_selected_completed_batches(admin_client):
+    from sharing.models import Share
+
+    camera = make_camera(name="Crane")
+    done = TimelapseBatch.objects.create(
+        camera=camera, batch_type="checkpoint", generation_mode="periodic", status="completed"
+    )
+    pending = TimelapseBatch.objects.create(camera=camera, batch_type="manual", generation_mode="manual_only")
+
+    response = admin_client.post(
+        "/admin/batches/timelapsebatch/",
+        {"action": "create_share_from_batches", "_selected_action": [done.pk, pending.pk]},
+    )
+
+    share = Share.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/sharing/share/{share.pk}/change/")
+    assert list(share.share_batches.values_list("timelapse_batch_id", flat=True)) == [done.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_render_tells_the_operator_once(webhook, data_dir):
+    from batches import render
+
+    camera = make_camera(name="Crane")
+    batch = TimelapseBatch.objects.create(
+        camera=camera, batch_type="manual", generation_mode="manual_only", status="processing", attempts=1
+    )
+
+    assert render.fail(batch, "ffmpeg could not write the video (disk full).") is True
+    assert render.fail(batch, "ffmpeg could not write the video (disk full).") is False
+
+    assert webhook.titles() == [f"Render failed: Crane batch #{batch.pk}"]
+    assert "disk full" in webhook.messages[0]["message"]

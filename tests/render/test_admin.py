@@ -76,8 +76,14 @@ def test_completed_batch_page_plays_the_video(admin_client, client, camera, add_
 
     assert f'<video controls preload="metadata" width="640" src="{video_url}">' in page
     assert response.status_code == 200 and response["Content-Type"] == "video/mp4"
-    assert b"".join(response.streaming_content) == (data_dir / batch.output_path).read_bytes()
+    video_bytes = (data_dir / batch.output_path).read_bytes()
+    assert b"".join(response.streaming_content) == video_bytes
     assert client.get(video_url).status_code == 302
+    # The inline player can seek: byte ranges are honoured.
+    partial = admin_client.get(video_url, HTTP_RANGE="bytes=0-9")
+    assert partial.status_code == 206
+    assert partial["Content-Range"] == f"bytes 0-9/{len(video_bytes)}"
+    assert b"".join(partial.streaming_content) == video_bytes[:10]
 
 
 def test_render_now_queues_a_batch_of_all_images(
