@@ -4,41 +4,22 @@ from __future__ import annotations
 
 import shutil
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 from PIL import Image as PILImage
 
+from tests.browser import start_chromium
 from tests.factories import make_batch, make_camera, make_image, make_share
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 PASSWORD = "browser-test-password"
 
 
 @pytest.fixture
 def browser(tmp_path):
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.skip("chromium or chromedriver is not installed")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--window-size=1280,1000",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-    ):
-        options.add_argument(argument)
-    # An explicit driver path, so selenium-manager never tries to download one.
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = start_chromium(tmp_path / "chromium-profile", "--window-size=1280,1000")
     driver.implicitly_wait(5)
     yield driver
     driver.quit()

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from batches.models import TimelapseBatch
+from tests.browser import start_chromium
 
 
 @pytest.fixture
-def browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+def browser(tmp_path):
+    driver = start_chromium(tmp_path / "chromium-profile")
     yield driver
     driver.quit()
 

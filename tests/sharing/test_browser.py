@@ -10,48 +10,24 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
-from pathlib import Path
 
 import pytest
 
 from sharing.models import Share, ShareCustomization
+from tests.browser import start_chromium
 from tests.factories import make_share
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
-        reason="chromium and chromium-driver (Debian) are not installed",
-    ),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """One fresh-profile Chromium for the module (starting one costs seconds)."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in [
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-dev-shm-usage",
+    driver = start_chromium(
+        tmp_path_factory.mktemp("chromium-profile"),
         "--autoplay-policy=no-user-gesture-required",
         "--window-size=1200,900",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-    ]:
-        options.add_argument(flag)
-    # An explicit Service path: selenium-manager must never try to download a driver.
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
+    )
     yield driver
     driver.quit()
 
