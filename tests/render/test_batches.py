@@ -246,7 +246,8 @@ def test_stale_processing_batches_are_requeued_then_failed(
         outcome = render.recover_stale()
 
     assert outcome == {"requeued": [retryable.pk], "failed": [spent.pk]}
-    assert len(queued) == 1
+    # One render task for the requeued batch, one render-failed notice for the spent one.
+    assert len(queued) == 2
     for batch in (fresh, retryable, spent):
         batch.refresh_from_db()
     assert fresh.status == Status.PROCESSING
