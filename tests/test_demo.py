@@ -45,6 +45,7 @@ def test_demo_fills_days_renders_both_batches_and_shares_them(data_dir, client):
     page = client.get(f"/share/{share.token}")
     assert page.status_code == 200
     assert page.content.count(b"<video") == 2
+    assert b"Live: every day so far" in page.content
 
 
 def test_demo_refuses_to_run_twice(data_dir):

@@ -92,6 +92,10 @@ class Command(BaseCommand):
             download_enabled=True,
             embed_enabled=True,
         )
+        titles = {rolling.pk: "Live: every day so far", checkpoint.pk: "Checkpoint: the first days"}
+        for link in share.share_batches.all():
+            link.custom_title = titles[link.timelapse_batch_id]
+            link.save(update_fields=["custom_title"])
         self.stdout.write(self.style.SUCCESS("Demo ready."))
         self.stdout.write(f"Admin:  {settings.SITE_URL}/admin/")
         self.stdout.write(f"Share:  {settings.SITE_URL}/share/{share.token}")
