@@ -27,7 +27,9 @@ def latest_images(cameras=None) -> dict[int, Image]:
     ids = [
         pk for pk in cameras.annotate(latest_id=Subquery(newest)).values_list("latest_id", flat=True) if pk
     ]
-    return {image.camera_id: image for image in Image.objects.filter(pk__in=ids).order_by()}
+    # EXIF metadata is the bulk of a row and no "latest image" view needs it.
+    latest = Image.objects.filter(pk__in=ids).defer("processing_metadata").order_by()
+    return {image.camera_id: image for image in latest}
 
 
 def day_counts(camera: Camera, days: int = 90, today: date | None = None) -> list[tuple[date, int]]:
