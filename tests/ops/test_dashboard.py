@@ -168,3 +168,37 @@ def test_outside_window_is_judged_in_the_cameras_local_time():
 def test_admin_index_links_to_the_dashboard(admin_client):
     page = admin_client.get("/admin/").content.decode()
     assert 'href="/admin/dashboard/"' in page
+
+
+@pytest.mark.parametrize(
+    ("threshold", "failures", "status"),
+    [
+        (3, 0, Status.OK),
+        (3, 1, Status.WARNING),
+        (3, 2, Status.WARNING),
+        (3, 3, Status.FAILING),
+        (3, 9, Status.FAILING),
+        (1, 1, Status.FAILING),
+        (5, 4, Status.WARNING),
+    ],
+)
+def test_light_turns_red_only_after_the_notification_threshold(settings, threshold, failures, status):
+    """GIVEN "camera down" is sent after N failures in a row, WHEN a camera failed k times,
+    THEN its light is amber (warning) for 1..N-1 and red (failing) from N on."""
+    settings.TIMELAPSER_NOTIFY_DOWN_AFTER = threshold
+    camera = make_camera(name="Gate", timezone="UTC", connection_failures=failures)
+
+    assert card_for(camera_cards(), camera).status == status
+
+
+def test_page_shows_a_warning_light_and_counts_it_apart_from_failing(admin_client, settings):
+    settings.TIMELAPSER_NOTIFY_DOWN_AFTER = 3
+    once = make_camera(name="Once", timezone="UTC", connection_failures=1)
+    down = make_camera(name="Down", timezone="UTC", connection_failures=3)
+
+    page = admin_client.get(URL).content.decode()
+
+    assert f'class="tl-card tl-status-warning" data-camera="{once.pk}"' in page
+    assert f'class="tl-card tl-status-failing" data-camera="{down.pk}"' in page
+    assert "1 with recent failures" in page
+    assert "1 failing" in page
