@@ -7,6 +7,7 @@ from timelapser import views
 app_name = "ops"
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/live/", views.dashboard_live, name="dashboard-live"),
     path("thumbnails/<int:image_id>.jpg", views.thumbnail, name="thumbnail"),
     path("cameras/<int:camera_id>/health.svg", views.camera_health, name="camera-health"),
 ]

@@ -248,6 +248,8 @@ CELERY_TASK_ROUTES["timelapser.tasks.*"] = {"queue": "maintenance"}
 # --- Operator experience (notifications, dashboard) ---
 # Consecutive failed captures before "camera down" is sent (once; "back up" once on recovery).
 TIMELAPSER_NOTIFY_DOWN_AFTER = env.int("TIMELAPSER_NOTIFY_DOWN_AFTER", default=3)
+# How often an open dashboard fetches its cards again.
+TIMELAPSER_DASHBOARD_REFRESH_SECONDS = env.int("TIMELAPSER_DASHBOARD_REFRESH_SECONDS", default=30)
 # --- render ---------------------------------------------------------------
 # x264 settings for every render (and the benchmark's bare ffmpeg baseline).
 TIMELAPSER_RENDER_PRESET = env.str("TIMELAPSER_RENDER_PRESET", default="veryfast")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -22,9 +23,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         **admin.site.each_context(request),
         "title": "Dashboard",
+        "refresh_seconds": settings.TIMELAPSER_DASHBOARD_REFRESH_SECONDS,
         **dashboard_context(),
     }
     return TemplateResponse(request, "timelapser/dashboard.html", context)
+
+
+@require_GET
+@staff_member_required
+def dashboard_live(request: HttpRequest) -> HttpResponse:
+    """The dashboard's changing part alone, fetched again by static/timelapser/dashboard.js."""
+    response = TemplateResponse(request, "timelapser/dashboard_live.html", dashboard_context())
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_GET

@@ -202,3 +202,27 @@ def test_page_shows_a_warning_light_and_counts_it_apart_from_failing(admin_clien
     assert f'class="tl-card tl-status-failing" data-camera="{down.pk}"' in page
     assert "1 with recent failures" in page
     assert "1 failing" in page
+
+
+def test_live_part_has_the_cards_without_the_page_around_them(admin_client):
+    camera = make_camera(name="Fresh")
+    image = make_image(camera)
+
+    page = admin_client.get(URL).content.decode()
+    live = admin_client.get("/admin/dashboard/live/")
+
+    assert 'data-refresh-url="/admin/dashboard/live/"' in page
+    assert 'data-refresh-seconds="30"' in page
+    assert "timelapser/dashboard.js" in page
+    assert live.status_code == 200
+    assert live["Cache-Control"] == "private, no-store"
+    body = live.content.decode()
+    assert f'data-camera="{camera.pk}"' in body and f"/admin/thumbnails/{image.pk}.jpg" in body
+    assert "<html" not in body and "<script" not in body
+
+
+def test_live_part_is_for_staff_only(client, django_user_model):
+    assert client.get("/admin/dashboard/live/").status_code == 302
+    client.force_login(django_user_model.objects.create_user("viewer", password="pw-for-tests-1"))
+    response = client.get("/admin/dashboard/live/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
