@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -12,9 +13,9 @@ from django.views.decorators.http import require_GET
 
 from cameras.models import Camera
 from captures.models import Image
+from captures.thumbnails import ThumbnailUnavailable, thumbnail_file
 from timelapser.dashboard import dashboard_context
 from timelapser.svg import camera_health_svg
-from timelapser.thumbnails import ThumbnailUnavailable, thumbnail_file
 
 
 @require_GET
@@ -41,6 +42,8 @@ def dashboard_live(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_member_required
 def thumbnail(request: HttpRequest, image_id: int) -> FileResponse:
+    if not request.user.has_perm("captures.view_image"):
+        raise PermissionDenied
     image = get_object_or_404(Image.objects.only("pk", "camera_id", "file_path"), pk=image_id)
     try:
         path = thumbnail_file(image)
