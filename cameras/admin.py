@@ -92,6 +92,7 @@ class CameraAdmin(admin.ModelAdmin):
     ]
     list_filter = ["enabled", "day_counter_enabled", "rotation", "continuous_mode"]
     search_fields = ["name"]
+    actions = ["preview_cleanup"]
     # The URL lives outside the database; its hash and the secret's location are
     # never shown either (a hash of a LAN URL is brute-forced in seconds).
     readonly_fields = [
@@ -211,6 +212,11 @@ class CameraAdmin(admin.ModelAdmin):
                 name="cameras_camera_capture_now",
             ),
             path(
+                "<int:camera_id>/import-images/",
+                self.admin_site.admin_view(self.import_images_view),
+                name="cameras_camera_import_images",
+            ),
+            path(
                 "<int:camera_id>/render-now/",
                 self.admin_site.admin_view(self.render_now_view),
                 name="cameras_camera_render_now",
@@ -287,3 +293,57 @@ class CameraAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:cameras_camera_change", args=[camera.pk]))
         messages.success(request, f"Batch {batch.pk} is queued for rendering.")
         return HttpResponseRedirect(reverse("admin:batches_timelapsebatch_change", args=[batch.pk]))
+
+    def import_images_view(self, request: HttpRequest, camera_id: int) -> HttpResponse:
+        """`manage.py importimages` from the camera page, limited to TIMELAPSER_IMPORT_DIRS."""
+        from captures.importing import ImportRefused, allowed_roots, checked_folder, import_folder
+
+        camera = self._camera_or_deny(request, camera_id)
+        if not request.user.has_perm("captures.add_image"):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        roots = allowed_roots()
+        form = ImportForm(request.POST or None, initial={"folder": str(roots[0]) if roots else ""})
+        report = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                folder = checked_folder(form.cleaned_data["folder"], roots)
+            except ImportRefused as exc:
+                form.add_error("folder", str(exc))
+            else:
+                # Synchronous, like the command: re-running skips what is already in,
+                # so a folder too big for one request is finished by submitting again.
+                report = import_folder(camera, folder, roots)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "camera": camera,
+            "title": f"Import images: {camera.name}",
+            "form": form,
+            "roots": roots,
+            "report": report,
+            "problems": report.problems[:IMPORT_PROBLEMS_SHOWN] if report else [],
+        }
+        return TemplateResponse(request, "cameras/import_images.html", context)
+
+    @admin.action(description="Preview a cleanup of the selected cameras", permissions=["cleanup"])
+    def preview_cleanup(self, request: HttpRequest, queryset) -> HttpResponse:
+        query = "&".join(f"cameras={pk}" for pk in queryset.values_list("pk", flat=True))
+        return HttpResponseRedirect(f"{reverse('ops:cleanup')}?preview=1&{query}")
+
+    def has_cleanup_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("captures.delete_image")
+
+
+IMPORT_PROBLEMS_SHOWN = 100
+
+
+class ImportForm(forms.Form):
+    folder = forms.CharField(
+        label="Folder on the server",
+        max_length=4096,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text="JPEG and PNG files in it and its subfolders; the time comes from EXIF, else the "
+        "file's date. Files imported before are skipped.",
+    )

@@ -203,6 +203,8 @@ LOGGING = {
 }
 
 # --- capture ---
+# Folders the admin's "Import images" may read from (the command may read any).
+TIMELAPSER_IMPORT_DIRS = env.list("TIMELAPSER_IMPORT_DIRS", default=[str(DATA_DIR / "import")])
 # Per-capture network limits (seconds) and the largest answer accepted (bytes).
 TIMELAPSER_CAPTURE_CONNECT_TIMEOUT = env.float("TIMELAPSER_CAPTURE_CONNECT_TIMEOUT", default=5.0)
 TIMELAPSER_CAPTURE_READ_TIMEOUT = env.float("TIMELAPSER_CAPTURE_READ_TIMEOUT", default=10.0)

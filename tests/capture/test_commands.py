@@ -97,7 +97,7 @@ def test_importimages_uses_exif_then_mtime(tmp_path, data_dir):
     err = io.StringIO()
     out = io.StringIO()
     call_command("importimages", "old", str(source), stdout=out, stderr=err)
-    assert "Imported 2 image(s), skipped 1." in out.getvalue()
+    assert "Imported 2 image(s); skipped 0 already imported; 1 failed." in out.getvalue()
     assert "notes.jpg" in err.getvalue() and "HTML" in err.getvalue()
     a, b = (
         Image.objects.get(processing_metadata__imported_from="a.jpg"),
@@ -109,7 +109,7 @@ def test_importimages_uses_exif_then_mtime(tmp_path, data_dir):
     # Running it again imports nothing twice.
     out = io.StringIO()
     call_command("importimages", "old", str(source), stdout=out, stderr=io.StringIO())
-    assert "Imported 0 image(s), skipped 3." in out.getvalue()
+    assert "Imported 0 image(s); skipped 2 already imported; 1 failed." in out.getvalue()
 
 
 def test_rotatesecrets_reencrypts_under_the_newest_key(camera_server, settings, data_dir):
