@@ -226,3 +226,30 @@ def test_live_part_is_for_staff_only(client, django_user_model):
     client.force_login(django_user_model.objects.create_user("viewer", password="pw-for-tests-1"))
     response = client.get("/admin/dashboard/live/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_status_command_prints_the_dashboard_and_fails_while_a_camera_is_down(settings):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    settings.TIMELAPSER_NOTIFY_DOWN_AFTER = 3
+    yard = make_camera(name="Yard", timezone="UTC")
+    make_image(yard, timezone.now() - timedelta(minutes=1), file_size_bytes=2048)
+    make_batch(yard, status=TimelapseBatch.Status.FAILED)
+    make_share(title="Client preview", expires_at=timezone.now() + timedelta(days=2))
+    shaky = make_camera(name="Shaky", timezone="UTC", connection_failures=1)
+    out = StringIO()
+
+    call_command("status", stdout=out)
+
+    text = out.getvalue()
+    assert "Yard: OK; last capture " in text and "1 image(s) today, 2.0\xa0KB" in text
+    assert "Shaky: Recent failures;" in text
+    assert "(Yard): failed 0%" in text
+    assert "share 'Client preview' expires" in text
+
+    Camera.objects.filter(pk=shaky.pk).update(connection_failures=3)
+    with pytest.raises(CommandError, match="1 camera\\(s\\) failing") as excinfo:
+        call_command("status", stdout=StringIO())
+    assert excinfo.value.returncode == 1
