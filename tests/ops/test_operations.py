@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from cryptography.fernet import Fernet
 from django.contrib.auth.models import Permission
 from PIL import Image as PILImage
 
 from cameras.models import Camera
-from captures.cleanup import single_run
 from captures.models import Image
-from tests.cleanup.conftest import days_ago, file_of, image_file
+from tests.cleanup.conftest import cleanup_lock_held, days_ago, file_of, image_file
 from tests.factories import make_batch, make_camera
 from timelapser.celery import app
 
@@ -119,26 +116,8 @@ def test_a_get_never_deletes_and_the_form_alone_runs_no_preview(admin_client):
 
 
 def test_preview_while_a_cleanup_runs_says_so(admin_client):
-    holding, release = threading.Event(), threading.Event()
-
-    def hold():
-        from django.db import connection
-
-        try:
-            with single_run():
-                holding.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    try:
-        assert holding.wait(10)
+    with cleanup_lock_held():
         page = admin_client.get(CLEANUP + "?preview=1").content.decode()
-    finally:
-        release.set()
-        thread.join()
     assert "A cleanup is running right now" in page
 
 
