@@ -6,6 +6,7 @@ import base64
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -76,6 +77,19 @@ class CameraForm(forms.ModelForm):
             except CameraError as exc:
                 self.add_error("camera_url", str(exc))
         return data
+
+
+IMPORT_FAILURES_SHOWN = 100
+
+
+class ImportForm(forms.Form):
+    folder = forms.CharField(
+        label="Folder on the server",
+        max_length=4096,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text="JPEG and PNG files in it and its subfolders; the time comes from EXIF, else the "
+        "file's date. Files imported before are skipped.",
+    )
 
 
 @admin.register(Camera)
@@ -227,8 +241,6 @@ class CameraAdmin(admin.ModelAdmin):
     def _camera_or_deny(self, request: HttpRequest, camera_id: int) -> Camera:
         camera = get_object_or_404(Camera, pk=camera_id)
         if not self.has_change_permission(request, camera):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         return camera
 
@@ -300,11 +312,12 @@ class CameraAdmin(admin.ModelAdmin):
 
         camera = self._camera_or_deny(request, camera_id)
         if not request.user.has_perm("captures.add_image"):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         roots = allowed_roots()
-        form = ImportForm(request.POST or None, initial={"folder": str(roots[0]) if roots else ""})
+        form = ImportForm(
+            request.POST if request.method == "POST" else None,
+            initial={"folder": str(roots[0]) if roots else ""},
+        )
         report = None
         if request.method == "POST" and form.is_valid():
             try:
@@ -323,7 +336,7 @@ class CameraAdmin(admin.ModelAdmin):
             "form": form,
             "roots": roots,
             "report": report,
-            "problems": report.problems[:IMPORT_PROBLEMS_SHOWN] if report else [],
+            "failures": report.failures[:IMPORT_FAILURES_SHOWN] if report else [],
         }
         return TemplateResponse(request, "cameras/import_images.html", context)
 
@@ -334,16 +347,3 @@ class CameraAdmin(admin.ModelAdmin):
 
     def has_cleanup_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("captures.delete_image")
-
-
-IMPORT_PROBLEMS_SHOWN = 100
-
-
-class ImportForm(forms.Form):
-    folder = forms.CharField(
-        label="Folder on the server",
-        max_length=4096,
-        widget=forms.TextInput(attrs={"size": 60}),
-        help_text="JPEG and PNG files in it and its subfolders; the time comes from EXIF, else the "
-        "file's date. Files imported before are skipped.",
-    )

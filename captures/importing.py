@@ -23,8 +23,8 @@ class ImportReport:
     imported: int = 0
     skipped: int = 0  # imported before (same bytes)
     failed: int = 0  # not a picture, too large, unreadable
-    # (file name relative to the folder, reason) for what was skipped or failed; never a full path.
-    problems: list[tuple[str, str]] = field(default_factory=list)
+    # (file name relative to the folder, why) for each failure; never a full path.
+    failures: list[tuple[str, str]] = field(default_factory=list)
 
 
 def allowed_roots() -> list[Path]:
@@ -77,15 +77,14 @@ def import_folder(camera: Camera, folder: Path, roots: list[Path] | None = None)
             outcome = import_file(camera, real, known)
         except CaptureError as exc:
             report.failed += 1
-            report.problems.append((name, exc.reason))
+            report.failures.append((name, exc.reason))
             continue
         except OSError as exc:
             report.failed += 1
-            report.problems.append((name, f"unreadable ({exc.strerror or type(exc).__name__})"))
+            report.failures.append((name, f"unreadable ({exc.strerror or type(exc).__name__})"))
             continue
         if outcome is None:
             report.skipped += 1
-            report.problems.append((name, "already imported"))
         else:
             report.imported += 1
     return report

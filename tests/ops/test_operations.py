@@ -169,7 +169,7 @@ def test_import_reports_imported_skipped_and_failed(admin_client, import_root):
 
     assert "<strong>Imported 2</strong>, skipped 0 already imported, 1 failed." in first
     assert "<code>c.jpg</code>" in first
-    assert str(import_root) not in first.split("tl-import-problems")[1].split("</ul>")[0]
+    assert str(import_root) not in first.split("tl-import-failures")[1].split("</ul>")[0]
     assert "<strong>Imported 0</strong>, skipped 2 already imported, 1 failed." in again
     assert Image.objects.filter(camera=camera).count() == 2
 

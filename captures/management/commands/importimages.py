@@ -24,8 +24,8 @@ class Command(BaseCommand):
         except ImportRefused as exc:
             raise CommandError(str(exc)) from None
         report = import_folder(camera, folder)
-        for name, reason in report.problems:
-            self.stderr.write(f"skipped {name}: {reason}")
+        for name, reason in report.failures:
+            self.stderr.write(f"failed {name}: {reason}")
         self.stdout.write(
             f"Imported {report.imported} image(s); skipped {report.skipped} already imported; "
             f"{report.failed} failed."
