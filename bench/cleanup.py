@@ -169,6 +169,14 @@ def run() -> None:
     assert len(latest_images()) == CAMERAS
     show("day_counts_90d_ms", timed_ms(lambda: day_counts(camera, days=90)))
 
+    # The admin's preview is this dry run; over ~30 s it cannot run inside a web request.
+    cpu_before = backend_cpu_s(connection) + time.process_time()
+    started = time.perf_counter()
+    preview = run_cleanup(dry_run=True)
+    print(f"cleanup_preview_s={time.perf_counter() - started:.1f}")
+    print(f"cleanup_preview_cpu_s={backend_cpu_s(connection) + time.process_time() - cpu_before:.1f}")
+    print(f"cleanup_preview_would_delete={preview.deleted}", flush=True)
+
     cpu_before = backend_cpu_s(connection) + time.process_time()
     started = time.perf_counter()
     report = run_cleanup()

@@ -1,7 +1,8 @@
 """Admin pages for what the operator otherwise does from a command: cleanup and secret rotation.
 
 Thin views: they call the same functions as `manage.py cleanup` and `manage.py
-rotatesecrets` (captures.cleanup, cameras.secrets, cameras.services).
+rotatesecrets` (captures.cleanup through the maintenance tasks, cameras.secrets,
+cameras.services).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 from cameras import secrets
 from cameras.models import Camera
 from cameras.services import rehash_all
-from captures.cleanup import CleanupBusy, run_cleanup
+from timelapser import cleanup_preview
 
 
 class CleanupForm(forms.Form):
@@ -39,38 +40,50 @@ def _require(request: HttpRequest, permission: str) -> None:
 @require_http_methods(["GET", "POST"])
 @staff_member_required
 def cleanup(request: HttpRequest) -> HttpResponse:
-    """GET: the form, and with ?preview=1 a dry run per camera. POST: queue the real run."""
+    """?preview=1: queue a dry run and wait for it (?token=...); POST: queue the real run.
+
+    Both run on the maintenance worker: at millions of images either takes longer
+    than a web request may (see timelapser/cleanup_preview.py).
+    """
     _require(request, "captures.delete_image")
-    form = CleanupForm(request.POST if request.method == "POST" else request.GET or None)
-    names = sorted(camera.name for camera in form.cleaned_data["cameras"]) if form.is_valid() else []
-    if request.method == "POST" and form.is_valid():
-        from timelapser.tasks import nightly_cleanup
+    if request.method == "POST":
+        form = CleanupForm(request.POST)
+        if form.is_valid():
+            from timelapser.tasks import nightly_cleanup
 
-        # On the maintenance queue like the nightly run: a big cleanup takes minutes,
-        # longer than a web request may, and one lock keeps it to one run at a time.
-        nightly_cleanup.delay(names or None)
-        messages.success(
-            request,
-            f"Cleanup queued for {', '.join(names) if names else 'every camera'}; "
-            "it runs on the maintenance worker in the background.",
-        )
-        return HttpResponseRedirect(reverse("ops:dashboard"))
+            names = _names(form)
+            nightly_cleanup.delay(names or None)
+            messages.success(
+                request,
+                f"Cleanup queued for {', '.join(names) if names else 'every camera'}; "
+                "it runs on the maintenance worker in the background.",
+            )
+            return HttpResponseRedirect(reverse("ops:dashboard"))
+    elif "preview" in request.GET:
+        form = CleanupForm(request.GET)
+        if form.is_valid():
+            token = cleanup_preview.request_preview(_names(form))
+            return HttpResponseRedirect(f"{reverse('ops:cleanup')}?token={token}")
+    else:
+        form = CleanupForm()
 
-    report = busy = None
-    if request.GET.get("preview") and form.is_valid():
-        try:
-            report = run_cleanup(dry_run=True, camera_names=names or None)
-        except CleanupBusy:
-            busy = True
+    token = request.GET.get("token", "")
+    token = token if cleanup_preview.is_token(token) else ""
+    preview = cleanup_preview.load_preview(token) if token else None
+    chosen = Camera.objects.filter(name__in=preview["cameras"]) if preview else Camera.objects.none()
     context = {
         **admin.site.each_context(request),
         "title": "Run cleanup now",
-        "form": form,
-        "report": report,
-        "busy": busy,
-        "whole_install": not names,
+        "form": form if form.is_bound else CleanupForm(initial={"cameras": chosen}),
+        "waiting": bool(token) and preview is None,
+        "preview": preview,
+        "chosen": chosen,
     }
     return TemplateResponse(request, "timelapser/cleanup.html", context)
+
+
+def _names(form: CleanupForm) -> list[str]:
+    return sorted(camera.name for camera in form.cleaned_data["cameras"])
 
 
 class RotateSecretsForm(forms.Form):

@@ -27,6 +27,14 @@ def nightly_cleanup(camera_names: list[str] | None = None) -> int:
     return report.deleted
 
 
+@shared_task(name="timelapser.tasks.preview_cleanup")
+def preview_cleanup(camera_names: list[str], token: str) -> None:
+    """The admin's "Run cleanup now" preview: a dry run, saved for the page (cleanup_preview)."""
+    from timelapser.cleanup_preview import run_preview
+
+    run_preview(camera_names, token)
+
+
 @shared_task(name="timelapser.tasks.check_disk_space")
 def check_disk_space() -> bool:
     """Every few minutes: when free space under DATA_DIR is low, clean up now.

@@ -52,7 +52,7 @@ def exists(image) -> bool:
 # --- Cleanup ------------------------------------------------------------------
 
 
-def test_preview_shows_per_camera_what_would_go_and_why_and_deletes_nothing(admin_client):
+def test_preview_shows_per_camera_what_would_go_and_why_and_deletes_nothing(admin_client, eager):
     gate = make_camera(name="Gate")
     old = [image_file(gate, days_ago(40 + i)) for i in range(2)]
     recent = image_file(gate, days_ago(2))
@@ -60,7 +60,7 @@ def test_preview_shows_per_camera_what_would_go_and_why_and_deletes_nothing(admi
     make_batch(gate, [kept], batch_type="checkpoint", status="completed")
     make_camera(name="Broken", thinning_tiers="not a tier list")
 
-    page = admin_client.get(CLEANUP + "?preview=1").content.decode()
+    page = admin_client.get(CLEANUP + "?preview=1", follow=True).content.decode()
 
     assert '<tr data-camera="Gate">' in page
     gate_row = page.split('<tr data-camera="Gate">')[1].split("</tr>")[0]
@@ -79,7 +79,7 @@ def test_confirming_queues_the_real_cleanup_which_deletes_what_the_preview_showe
     recent = image_file(gate, days_ago(2))
     others_old = image_file(other, days_ago(40))
 
-    preview = admin_client.get(f"{CLEANUP}?preview=1&cameras={gate.pk}").content.decode()
+    preview = admin_client.get(f"{CLEANUP}?preview=1&cameras={gate.pk}", follow=True).content.decode()
     assert f'<input type="hidden" name="cameras" value="{gate.pk}">' in preview
     assert 'data-camera="Other"' not in preview
     response = admin_client.post(CLEANUP, {"cameras": [gate.pk]}, follow=True)
@@ -91,7 +91,7 @@ def test_confirming_queues_the_real_cleanup_which_deletes_what_the_preview_showe
     assert exists(others_old)  # only the chosen camera
 
 
-def test_camera_list_action_opens_the_preview_for_the_chosen_cameras(admin_client):
+def test_camera_list_action_opens_the_preview_for_the_chosen_cameras(admin_client, eager):
     one, two, _three = make_camera(name="One"), make_camera(name="Two"), make_camera(name="Three")
 
     response = admin_client.post(
@@ -100,7 +100,7 @@ def test_camera_list_action_opens_the_preview_for_the_chosen_cameras(admin_clien
     )
 
     assert response.status_code == 302
-    page = admin_client.get(response["Location"]).content.decode()
+    page = admin_client.get(response["Location"], follow=True).content.decode()
     assert 'data-camera="One"' in page and 'data-camera="Two"' in page
     assert 'data-camera="Three"' not in page
 
@@ -115,9 +115,9 @@ def test_a_get_never_deletes_and_the_form_alone_runs_no_preview(admin_client):
     assert exists(old)
 
 
-def test_preview_while_a_cleanup_runs_says_so(admin_client):
+def test_preview_while_a_cleanup_runs_says_so(admin_client, eager):
     with cleanup_lock_held():
-        page = admin_client.get(CLEANUP + "?preview=1").content.decode()
+        page = admin_client.get(CLEANUP + "?preview=1", follow=True).content.decode()
     assert "A cleanup is running right now" in page
 
 
@@ -128,12 +128,41 @@ def test_cleanup_needs_the_delete_image_permission(client, django_user_model, ea
     user = staff(django_user_model, client, "captures.view_image")
 
     assert client.get(CLEANUP + "?preview=1").status_code == 403
+    assert client.get(CLEANUP + "?token=" + "a" * 32).status_code == 403
     assert client.post(CLEANUP, {}).status_code == 403
     assert exists(old)
     assert "Run cleanup now" not in client.get("/admin/dashboard/").content.decode()
 
     user.user_permissions.add(Permission.objects.get(codename="delete_image"))
-    assert client.get(CLEANUP + "?preview=1").status_code == 200
+    assert client.get(CLEANUP + "?preview=1", follow=True).status_code == 200
+
+
+def test_preview_is_worked_out_by_the_worker_while_the_page_waits(admin_client):
+    """GIVEN no eager tasks (the real set-up: a maintenance worker elsewhere), WHEN the operator
+    asks for a preview, THEN the page waits, reloading itself, until the task saved its answer."""
+    from timelapser import tasks
+
+    gate = make_camera(name="Gate")
+    old = image_file(gate, days_ago(40))
+
+    response = admin_client.get(f"{CLEANUP}?preview=1&cameras={gate.pk}")
+    token = response["Location"].split("token=")[1]
+    waiting = admin_client.get(response["Location"]).content.decode()
+    tasks.preview_cleanup(["Gate"], token)  # what the maintenance worker runs
+    done = admin_client.get(response["Location"]).content.decode()
+
+    assert "Working out what a cleanup would delete" in waiting
+    assert '<meta http-equiv="refresh" content="3">' in waiting
+    assert "Delete now" not in waiting
+    assert "1 images (4\xa0bytes)" in done and "Delete now" in done
+    assert '<meta http-equiv="refresh"' not in done
+    assert exists(old)
+
+
+@pytest.mark.parametrize("token", ["../../secret_key", "not-a-token", "A" * 32])
+def test_a_malformed_preview_token_is_ignored(admin_client, token):
+    page = admin_client.get(CLEANUP, {"token": token}).content.decode()
+    assert "Working out" not in page and "What a cleanup would do" not in page
 
 
 # --- Import images ------------------------------------------------------------
