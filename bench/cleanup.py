@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-DB = "tl_bench_cleanup"
+# BENCH_DB: another name when someone else may be running this benchmark on the same server.
+DB = os.environ.get("BENCH_DB", "tl_bench_cleanup")
 CAMERAS = 50
 PER_CAMERA = int(os.environ.get("BENCH_PER_CAMERA", "100000"))
 SAMPLE_FILES = 20_000
