@@ -80,6 +80,7 @@ class CameraForm(forms.ModelForm):
 
 
 IMPORT_FAILURES_SHOWN = 100
+IMPORT_REQUEST_SECONDS = 20
 
 
 class ImportForm(forms.Form):
@@ -325,9 +326,9 @@ class CameraAdmin(admin.ModelAdmin):
             except ImportRefused as exc:
                 form.add_error("folder", str(exc))
             else:
-                # Synchronous, like the command: re-running skips what is already in,
-                # so a folder too big for one request is finished by submitting again.
-                report = import_folder(camera, folder, roots)
+                # In the request, with a time budget under gunicorn's 30 s: a big folder
+                # is finished by submitting again (what is in already is skipped).
+                report = import_folder(camera, folder, roots, seconds=IMPORT_REQUEST_SECONDS)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -337,6 +338,7 @@ class CameraAdmin(admin.ModelAdmin):
             "roots": roots,
             "report": report,
             "failures": report.failures[:IMPORT_FAILURES_SHOWN] if report else [],
+            "budget_seconds": IMPORT_REQUEST_SECONDS,
         }
         return TemplateResponse(request, "cameras/import_images.html", context)
 

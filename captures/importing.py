@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ class ImportReport:
     imported: int = 0
     skipped: int = 0  # imported before (same bytes)
     failed: int = 0  # not a picture, too large, unreadable
+    stopped_early: bool = False  # the time budget ran out; running again goes on where it stopped
     # (file name relative to the folder, why) for each failure; never a full path.
     failures: list[tuple[str, str]] = field(default_factory=list)
 
@@ -54,17 +56,24 @@ def checked_folder(raw: str | Path, roots: list[Path] | None = None) -> Path:
     return folder
 
 
-def import_folder(camera: Camera, folder: Path, roots: list[Path] | None = None) -> ImportReport:
+def import_folder(
+    camera: Camera, folder: Path, roots: list[Path] | None = None, seconds: float | None = None
+) -> ImportReport:
     """Import every picture under `folder` (recursively, in name order) that was not imported before.
 
     Files are checked like captures (decoded, not HTML, at most the capture size
     limit); captured_at comes from EXIF, else the file's mtime (ingest.import_file).
     With `roots`, a file whose real path leads outside them (a symlink) fails.
+    With `seconds`, it stops after about that long (a web request must end).
     """
     report = ImportReport()
     known = imported_hashes(camera)
     limit = settings.TIMELAPSER_CAPTURE_MAX_BYTES
+    deadline = time.monotonic() + seconds if seconds is not None else None
     for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in SUFFIXES):
+        if deadline is not None and time.monotonic() > deadline:
+            report.stopped_early = True
+            break
         name = str(path.relative_to(folder))
         try:
             real = path.resolve()

@@ -203,6 +203,23 @@ def test_import_reports_imported_skipped_and_failed(admin_client, import_root):
     assert Image.objects.filter(camera=camera).count() == 2
 
 
+def test_an_import_out_of_time_says_so_and_the_next_one_goes_on(admin_client, import_root, monkeypatch):
+    from cameras import admin as camera_admin
+
+    camera = make_camera(name="Old site")
+    for n in range(3):
+        jpeg(import_root / f"{n}.jpg", (n * 80, 0, 0))
+    monkeypatch.setattr(camera_admin, "IMPORT_REQUEST_SECONDS", -1)  # out of time before the first file
+
+    stopped = admin_client.post(import_url(camera), {"folder": str(import_root)}).content.decode()
+    monkeypatch.setattr(camera_admin, "IMPORT_REQUEST_SECONDS", 20)
+    finished = admin_client.post(import_url(camera), {"folder": str(import_root)}).content.decode()
+
+    assert "<strong>Imported 0</strong>" in stopped and "press Import again" in stopped
+    assert "<strong>Imported 3</strong>" in finished and "press Import again" not in finished
+    assert Image.objects.filter(camera=camera).count() == 3
+
+
 @pytest.mark.parametrize("where", ["outside", "dotdot", "relative", "missing"])
 def test_import_refuses_folders_outside_the_allowed_ones(admin_client, import_root, tmp_path, where):
     camera = make_camera(name="Old site")
