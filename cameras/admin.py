@@ -6,6 +6,7 @@ import base64
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -78,6 +79,20 @@ class CameraForm(forms.ModelForm):
         return data
 
 
+IMPORT_FAILURES_SHOWN = 100
+IMPORT_REQUEST_SECONDS = 20
+
+
+class ImportForm(forms.Form):
+    folder = forms.CharField(
+        label="Folder on the server",
+        max_length=4096,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text="JPEG and PNG files in it and its subfolders; the time comes from EXIF, else the "
+        "file's date. Files imported before are skipped.",
+    )
+
+
 @admin.register(Camera)
 class CameraAdmin(admin.ModelAdmin):
     form = CameraForm
@@ -92,6 +107,7 @@ class CameraAdmin(admin.ModelAdmin):
     ]
     list_filter = ["enabled", "day_counter_enabled", "rotation", "continuous_mode"]
     search_fields = ["name"]
+    actions = ["preview_cleanup"]
     # The URL lives outside the database; its hash and the secret's location are
     # never shown either (a hash of a LAN URL is brute-forced in seconds).
     readonly_fields = [
@@ -211,6 +227,11 @@ class CameraAdmin(admin.ModelAdmin):
                 name="cameras_camera_capture_now",
             ),
             path(
+                "<int:camera_id>/import-images/",
+                self.admin_site.admin_view(self.import_images_view),
+                name="cameras_camera_import_images",
+            ),
+            path(
                 "<int:camera_id>/render-now/",
                 self.admin_site.admin_view(self.render_now_view),
                 name="cameras_camera_render_now",
@@ -221,8 +242,6 @@ class CameraAdmin(admin.ModelAdmin):
     def _camera_or_deny(self, request: HttpRequest, camera_id: int) -> Camera:
         camera = get_object_or_404(Camera, pk=camera_id)
         if not self.has_change_permission(request, camera):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         return camera
 
@@ -287,3 +306,46 @@ class CameraAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:cameras_camera_change", args=[camera.pk]))
         messages.success(request, f"Batch {batch.pk} is queued for rendering.")
         return HttpResponseRedirect(reverse("admin:batches_timelapsebatch_change", args=[batch.pk]))
+
+    def import_images_view(self, request: HttpRequest, camera_id: int) -> HttpResponse:
+        """`manage.py importimages` from the camera page, limited to TIMELAPSER_IMPORT_DIRS."""
+        from captures.importing import ImportRefused, allowed_roots, checked_folder, import_folder
+
+        camera = self._camera_or_deny(request, camera_id)
+        if not request.user.has_perm("captures.add_image"):
+            raise PermissionDenied
+        roots = allowed_roots()
+        form = ImportForm(
+            request.POST if request.method == "POST" else None,
+            initial={"folder": str(roots[0]) if roots else ""},
+        )
+        report = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                folder = checked_folder(form.cleaned_data["folder"], roots)
+            except ImportRefused as exc:
+                form.add_error("folder", str(exc))
+            else:
+                # In the request, with a time budget under gunicorn's 30 s: a big folder
+                # is finished by submitting again (what is in already is skipped).
+                report = import_folder(camera, folder, roots, seconds=IMPORT_REQUEST_SECONDS)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "camera": camera,
+            "title": f"Import images: {camera.name}",
+            "form": form,
+            "roots": roots,
+            "report": report,
+            "failures": report.failures[:IMPORT_FAILURES_SHOWN] if report else [],
+            "budget_seconds": IMPORT_REQUEST_SECONDS,
+        }
+        return TemplateResponse(request, "cameras/import_images.html", context)
+
+    @admin.action(description="Preview a cleanup of the selected cameras", permissions=["cleanup"])
+    def preview_cleanup(self, request: HttpRequest, queryset) -> HttpResponse:
+        query = "&".join(f"cameras={pk}" for pk in queryset.values_list("pk", flat=True))
+        return HttpResponseRedirect(f"{reverse('ops:cleanup')}?preview=1&{query}")
+
+    def has_cleanup_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("captures.delete_image")

@@ -119,6 +119,8 @@ class Camera(models.Model):
     class Meta:
         db_table = "cameras"
         ordering = ["name"]
+        # Re-encrypting every camera's secrets is not "changing a camera": its own permission.
+        permissions = [("rotate_secrets", "Can re-encrypt camera secrets under the newest key")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(rotation__in=["none", "left", "right", "invert"]),

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
-from PIL import Image as PILImage
 
 from captures.models import CaptureAttempt, Image
-
-THUMB_SIZE = (160, 120)
+from captures.thumbnails import image_path
 
 
 class QualityFilter(admin.SimpleListFilter):
@@ -39,14 +33,6 @@ class QualityFilter(admin.SimpleListFilter):
             low, high = self.BANDS[self.value()]
             return queryset.filter(quality_score__gte=low, quality_score__lte=high)
         return queryset
-
-
-def _image_file(image: Image) -> Path:
-    root = Path(settings.DATA_DIR).resolve()
-    path = (root / image.file_path).resolve()
-    if root not in path.parents or not path.is_file():
-        raise Http404("The image file is missing.")
-    return path
 
 
 @admin.register(Image)
@@ -90,7 +76,7 @@ class ImageAdmin(admin.ModelAdmin):
 
     @admin.display(description="")
     def thumbnail(self, image: Image) -> str:
-        url = reverse("admin:captures_image_thumbnail", args=[image.pk])
+        url = reverse("ops:thumbnail", args=[image.pk])
         return format_html('<img src="{}" alt="" loading="lazy" width="80">', url)
 
     @admin.display(description="Preview")
@@ -103,11 +89,6 @@ class ImageAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
-                "<int:image_id>/thumbnail/",
-                self.admin_site.admin_view(self.thumbnail_view),
-                name="captures_image_thumbnail",
-            ),
-            path(
                 "<int:image_id>/file/", self.admin_site.admin_view(self.file_view), name="captures_image_file"
             ),
             *super().get_urls(),
@@ -119,21 +100,13 @@ class ImageAdmin(admin.ModelAdmin):
             raise PermissionDenied
         return image
 
-    def thumbnail_view(self, request: HttpRequest, image_id: int) -> HttpResponse:
-        path_ = _image_file(self._image(request, image_id))
-        with PILImage.open(path_) as picture:
-            picture.draft("RGB", THUMB_SIZE)
-            picture.thumbnail(THUMB_SIZE)
-            out = io.BytesIO()
-            picture.convert("RGB").save(out, "JPEG", quality=80)
-        response = HttpResponse(out.getvalue(), content_type="image/jpeg")
-        response["Cache-Control"] = "private, max-age=86400"
-        return response
-
     def file_view(self, request: HttpRequest, image_id: int) -> HttpResponse:
         image = self._image(request, image_id)
+        path_ = image_path(image)
+        if path_ is None:
+            raise Http404("The image file is missing.")
         content_type = "image/png" if image.format == "PNG" else "image/jpeg"
-        return FileResponse(_image_file(image).open("rb"), content_type=content_type)
+        return FileResponse(path_.open("rb"), content_type=content_type)
 
 
 @admin.register(CaptureAttempt)

@@ -1,8 +1,9 @@
-"""Derived files a share page needs: gallery thumbnails, video poster frames, video size.
+"""Derived files a share page needs: video poster frames and video size.
 
-Each is made once and cached under DATA_DIR/cache/sharing, keyed by what it was
-made from, and written atomically so two workers racing on the first request
-never serve a half-written file.
+Posters are made once and cached under DATA_DIR/cache/sharing, keyed by what
+they were made from, and written atomically so two workers racing on the first
+request never serve a half-written file. (Gallery thumbnails come from
+captures.thumbnails, like every other thumbnail.)
 """
 
 from __future__ import annotations
@@ -17,11 +18,8 @@ from pathlib import Path
 
 import imageio_ffmpeg
 from django.conf import settings
-from PIL import Image as PILImage
 
 log = logging.getLogger(__name__)
-
-THUMB_WIDTH = 320
 
 
 def cache_dir(kind: str) -> Path:
@@ -38,22 +36,6 @@ def _atomic_write(target: Path, write) -> None:
         Path(tmp).replace(target)
     finally:
         Path(tmp).unlink(missing_ok=True)
-
-
-def thumbnail(source: Path, image_id: int) -> Path:
-    """A JPEG at most THUMB_WIDTH wide for a gallery frame, generated on first use."""
-    stat = source.stat()
-    target = cache_dir("thumbs") / f"{image_id}-{stat.st_mtime_ns:x}-{THUMB_WIDTH}.jpg"
-    if not target.exists():
-
-        def write(tmp: Path) -> None:
-            with PILImage.open(source) as img:
-                img = img.convert("RGB")
-                img.thumbnail((THUMB_WIDTH, THUMB_WIDTH * 4))
-                img.save(tmp, "JPEG", quality=80, optimize=True)
-
-        _atomic_write(target, write)
-    return target
 
 
 def poster(video: Path, batch_id: int) -> Path | None:

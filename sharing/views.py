@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_ratelimit.core import is_ratelimited
 
 from batches.models import TimelapseImage
+from captures import thumbnails
 from sharing import media, services
 from sharing.models import Share
 from sharing.serving import file_response, resolve_data_path
@@ -345,8 +346,8 @@ def frame_thumb(request: HttpRequest, token: str, image: int) -> HttpResponseBas
     if found is None:
         return not_found()
     try:
-        thumb = media.thumbnail(found[1], found[0].pk)
-    except OSError:
+        thumb = thumbnails.thumbnail_file(found[0], thumbnails.GALLERY)
+    except thumbnails.ThumbnailUnavailable:
         return not_found()
     return file_response(request, thumb, "image/jpeg", cache_control="private, max-age=3600")
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from batches.models import TimelapseBatch
 from cameras.models import Camera
 from captures.models import Image
-from timelapser.notify import expiring_shares
+from timelapser.notify import down_threshold, expiring_shares
 from timelapser.windows import is_within_window
 
 RECENT_BATCHES = 10
@@ -29,12 +29,14 @@ SHARES_EXPIRING_WITHIN = timedelta(days=7)
 
 class Status:
     OK = "ok"
+    WARNING = "warning"
     FAILING = "failing"
     DISABLED = "disabled"
     OUTSIDE_WINDOW = "outside"
 
     LABELS = {
         OK: "OK",
+        WARNING: "Recent failures",
         FAILING: "Failing",
         DISABLED: "Disabled",
         OUTSIDE_WINDOW: "Outside its window",
@@ -147,8 +149,12 @@ def next_capture_at(camera: Camera, last_captured_at: datetime | None, now: date
 def status_of(camera: Camera, now: datetime) -> str:
     if not camera.enabled:
         return Status.DISABLED
-    if camera.connection_failures > 0:
+    # "Failing" means what the "camera down" notification means: N failures in a
+    # row. One timeout is a warning, not a red light that cries wolf.
+    if camera.connection_failures >= down_threshold():
         return Status.FAILING
+    if camera.connection_failures > 0:
+        return Status.WARNING
     if not is_within_window(camera, now):
         return Status.OUTSIDE_WINDOW
     return Status.OK

@@ -2,11 +2,14 @@
 
 from django.urls import path
 
-from timelapser import views
+from timelapser import operations, views
 
 app_name = "ops"
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/live/", views.dashboard_live, name="dashboard-live"),
     path("thumbnails/<int:image_id>.jpg", views.thumbnail, name="thumbnail"),
     path("cameras/<int:camera_id>/health.svg", views.camera_health, name="camera-health"),
+    path("cleanup/", operations.cleanup, name="cleanup"),
+    path("secrets/rotate/", operations.rotate_secrets, name="rotate-secrets"),
 ]

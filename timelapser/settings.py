@@ -3,6 +3,10 @@
 Defaults run the whole app on one machine with no servers: SQLite and a
 filesystem broker under TIMELAPSER_DATA_DIR. Production sets DATABASE_URL,
 CELERY_BROKER_URL, SECRET_KEY and ALLOWED_HOSTS.
+
+Order: Django's own settings first (core, request handling, storage, security,
+Celery, logging), then Timelapser's, one block per area. A new setting goes in
+its area's block, not at the end.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from timelapser import envparse
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
+# --- Core -----------------------------------------------------------------
+# Everything the app writes (database, images, videos, broker, keys) lives here.
 DATA_DIR = Path(env.str("TIMELAPSER_DATA_DIR", default=str(BASE_DIR / "data"))).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
 
@@ -27,6 +33,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The public base URL, used for absolute links in share unfurls and oEmbed.
 SITE_URL = env.str("TIMELAPSER_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# --- Request handling -----------------------------------------------------
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -84,6 +91,7 @@ TEMPLATES = [
     },
 ]
 
+# --- Database and caches --------------------------------------------------
 DATABASES = {
     "default": envparse.database_config(env.str("DATABASE_URL", default=""), DATA_DIR / "timelapser.sqlite3")
 }
@@ -98,7 +106,20 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# Share pages' rendered content: per process on purpose, so a short-lived copy needs
+# no network round trip (SHARING_PAGE_CACHE_SECONDS); the rate-limit counters, which
+# must be shared between processes, stay in the default cache.
+CACHES["sharing_pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "sharing-pages",
+}
+# With CACHE_URL=redis://..., the rate-limit counters use a backend that reuses its
+# Redis client (sharing/cache.py); same server, same database.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["ratelimit"] = {**CACHES["default"], "BACKEND": "sharing.cache.RedisCache"}
+    RATELIMIT_USE_CACHE = "ratelimit"
 
+# --- Passwords, language, static files ------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -150,6 +171,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# django-axes: lock out brute-force admin logins.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_RESET_ON_SUCCESS = True
@@ -174,20 +196,28 @@ CELERY_TASK_ROUTES = {
     "cameras.*": {"queue": "capture"},
     "batches.*": {"queue": "render"},
     "sharing.*": {"queue": "capture"},
+    # Maintenance (cleanup, disk checks) has its own queue, consumed by the capture
+    # worker beside `capture`: it takes one worker slot, never a place in the capture
+    # queue's line, and never waits behind an hour-long render.
+    "timelapser.tasks.*": {"queue": "maintenance"},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Fixed schedules for render upkeep. Per-camera captures, the nightly cleanup, the
+# disk check and the share-expiry warning are django-celery-beat rows instead
+# (cameras.schedule and `migrate`), so the operator can edit them in the admin.
+CELERY_BEAT_SCHEDULE = {
+    "batches-recover-stale": {"task": "batches.tasks.recover_stale_batches", "schedule": 60.0},
+    "batches-periodic-continuous": {
+        "task": "batches.tasks.update_periodic_continuous",
+        "schedule": env.float("TIMELAPSER_CONTINUOUS_PERIOD_SECONDS", default=3600.0),
+    },
+}
 
-# --- Timelapser -----------------------------------------------------------
-# Fernet keys for the encrypted secrets file, newest first (MultiFernet).
-TIMELAPSER_SECRETS_KEYS = envparse.fernet_keys(
-    env.str("TIMELAPSER_SECRETS_KEY", default=""), DATA_DIR / "secrets_key"
-)
-TIMELAPSER_NOTIFY_URLS = env.list("TIMELAPSER_NOTIFY_URLS", default=[])
-
+# --- Logging --------------------------------------------------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -202,7 +232,15 @@ LOGGING = {
     },
 }
 
-# --- capture ---
+# === Timelapser, one block per area ==========================================
+
+# --- Camera secrets -------------------------------------------------------
+# Fernet keys for the encrypted secrets file, newest first (MultiFernet).
+TIMELAPSER_SECRETS_KEYS = envparse.fernet_keys(
+    env.str("TIMELAPSER_SECRETS_KEY", default=""), DATA_DIR / "secrets_key"
+)
+
+# --- Capture and import ---------------------------------------------------
 # Per-capture network limits (seconds) and the largest answer accepted (bytes).
 TIMELAPSER_CAPTURE_CONNECT_TIMEOUT = env.float("TIMELAPSER_CAPTURE_CONNECT_TIMEOUT", default=5.0)
 TIMELAPSER_CAPTURE_READ_TIMEOUT = env.float("TIMELAPSER_CAPTURE_READ_TIMEOUT", default=10.0)
@@ -211,8 +249,36 @@ TIMELAPSER_CAPTURE_MAX_BYTES = env.int("TIMELAPSER_CAPTURE_MAX_BYTES", default=2
 # UniFi Protect: requests per second per console, and retries on 408/429/5xx.
 TIMELAPSER_CAPTURE_PROTECT_RATE = env.int("TIMELAPSER_CAPTURE_PROTECT_RATE", default=8)
 TIMELAPSER_CAPTURE_PROTECT_RETRIES = env.int("TIMELAPSER_CAPTURE_PROTECT_RETRIES", default=3)
+# Folders the admin's "Import images" may read from (the command may read any).
+TIMELAPSER_IMPORT_DIRS = env.list("TIMELAPSER_IMPORT_DIRS", default=[str(DATA_DIR / "import")])
 
-# --- Sharing ----------------------------------------------------------------
+# --- Render ---------------------------------------------------------------
+# x264 settings for every render (and the benchmark's bare ffmpeg baseline).
+TIMELAPSER_RENDER_PRESET = env.str("TIMELAPSER_RENDER_PRESET", default="veryfast")
+TIMELAPSER_RENDER_CRF = env.int("TIMELAPSER_RENDER_CRF", default=23)
+# A processing batch whose heartbeat is older than this lost its worker.
+TIMELAPSER_RENDER_HEARTBEAT_SECONDS = env.float("TIMELAPSER_RENDER_HEARTBEAT_SECONDS", default=2.0)
+TIMELAPSER_RENDER_STALE_SECONDS = env.int("TIMELAPSER_RENDER_STALE_SECONDS", default=120)
+TIMELAPSER_RENDER_MAX_ATTEMPTS = env.int("TIMELAPSER_RENDER_MAX_ATTEMPTS", default=3)
+TIMELAPSER_CONTINUOUS_FPS = env.int("TIMELAPSER_CONTINUOUS_FPS", default=30)
+# A burst of captures within this many seconds becomes one continuous update.
+TIMELAPSER_CONTINUOUS_COALESCE_SECONDS = env.int("TIMELAPSER_CONTINUOUS_COALESCE_SECONDS", default=30)
+
+# --- Retention and cleanup ------------------------------------------------
+# Keep every image this many days (a camera's retention_days overrides it).
+TIMELAPSER_RETENTION_DAYS = env.int("TIMELAPSER_RETENTION_DAYS", default=30)
+# After the retention period, thin instead of delete: "30:hour,180:day" keeps one image
+# per hour after 30 days and one per day after 180; "365:none" deletes after a year.
+# Empty: delete what is past retention. Parsed by captures.retention.parse_thinning_tiers.
+TIMELAPSER_THINNING_TIERS = env.str("TIMELAPSER_THINNING_TIERS", default="")
+TIMELAPSER_ATTEMPTS_RETENTION_DAYS = env.int("TIMELAPSER_ATTEMPTS_RETENTION_DAYS", default=90)
+# Below this share of free space under DATA_DIR an urgent cleanup runs.
+TIMELAPSER_DISK_LOW_PERCENT = env.float("TIMELAPSER_DISK_LOW_PERCENT", default=5.0)
+# Files under DATA_DIR/images no row refers to are removed once older than this,
+# so a capture still writing (row not yet committed) is never swept.
+TIMELAPSER_ORPHAN_GRACE_HOURS = env.int("TIMELAPSER_ORPHAN_GRACE_HOURS", default=6)
+
+# --- Sharing --------------------------------------------------------------
 # Per-IP limits on the public share routes (django-ratelimit; counts live in the
 # default cache, so production needs a shared one: CACHE_URL=redis://127.0.0.1:6379/1).
 # Behind a proxy, set RATELIMIT_IP_META_KEY (e.g. HTTP_X_REAL_IP) to the header it sets.
@@ -226,59 +292,16 @@ if env.str("RATELIMIT_IP_META_KEY", default=""):
 SHARING_FILE_OFFLOAD = env.str("SHARING_FILE_OFFLOAD", default="")
 # nginx `internal` location that maps onto DATA_DIR (see README "Sharing").
 SHARING_ACCEL_REDIRECT_PREFIX = env.str("SHARING_ACCEL_REDIRECT_PREFIX", default="/protected/")
-
-# --- Retention and cleanup ---
-# Keep every image this many days (a camera's retention_days overrides it).
-TIMELAPSER_RETENTION_DAYS = env.int("TIMELAPSER_RETENTION_DAYS", default=30)
-# After the retention period, thin instead of delete: "30:hour,180:day" keeps one image
-# per hour after 30 days and one per day after 180; "365:none" deletes after a year.
-# Empty: delete what is past retention. Parsed by captures.retention.parse_thinning_tiers.
-TIMELAPSER_THINNING_TIERS = env.str("TIMELAPSER_THINNING_TIERS", default="")
-TIMELAPSER_ATTEMPTS_RETENTION_DAYS = env.int("TIMELAPSER_ATTEMPTS_RETENTION_DAYS", default=90)
-# Below this share of free space under DATA_DIR an urgent cleanup runs.
-TIMELAPSER_DISK_LOW_PERCENT = env.float("TIMELAPSER_DISK_LOW_PERCENT", default=5.0)
-# Files under DATA_DIR/images no row refers to are removed once older than this,
-# so a capture still writing (row not yet committed) is never swept.
-TIMELAPSER_ORPHAN_GRACE_HOURS = env.int("TIMELAPSER_ORPHAN_GRACE_HOURS", default=6)
-# Maintenance (cleanup, disk checks) has its own queue, consumed by the capture
-# worker beside `capture`: it takes one worker slot, never a place in the capture
-# queue's line, and never waits behind an hour-long render.
-CELERY_TASK_ROUTES["timelapser.tasks.*"] = {"queue": "maintenance"}
-
-# --- Operator experience (notifications, dashboard) ---
-# Consecutive failed captures before "camera down" is sent (once; "back up" once on recovery).
-TIMELAPSER_NOTIFY_DOWN_AFTER = env.int("TIMELAPSER_NOTIFY_DOWN_AFTER", default=3)
-# --- render ---------------------------------------------------------------
-# x264 settings for every render (and the benchmark's bare ffmpeg baseline).
-TIMELAPSER_RENDER_PRESET = env.str("TIMELAPSER_RENDER_PRESET", default="veryfast")
-TIMELAPSER_RENDER_CRF = env.int("TIMELAPSER_RENDER_CRF", default=23)
-# A processing batch whose heartbeat is older than this lost its worker.
-TIMELAPSER_RENDER_HEARTBEAT_SECONDS = env.float("TIMELAPSER_RENDER_HEARTBEAT_SECONDS", default=2.0)
-TIMELAPSER_RENDER_STALE_SECONDS = env.int("TIMELAPSER_RENDER_STALE_SECONDS", default=120)
-TIMELAPSER_RENDER_MAX_ATTEMPTS = env.int("TIMELAPSER_RENDER_MAX_ATTEMPTS", default=3)
-TIMELAPSER_CONTINUOUS_FPS = env.int("TIMELAPSER_CONTINUOUS_FPS", default=30)
-# A burst of captures within this many seconds becomes one continuous update.
-TIMELAPSER_CONTINUOUS_COALESCE_SECONDS = env.int("TIMELAPSER_CONTINUOUS_COALESCE_SECONDS", default=30)
-CELERY_BEAT_SCHEDULE = {
-    **globals().get("CELERY_BEAT_SCHEDULE", {}),
-    "batches-recover-stale": {"task": "batches.tasks.recover_stale_batches", "schedule": 60.0},
-    "batches-periodic-continuous": {
-        "task": "batches.tasks.update_periodic_continuous",
-        "schedule": env.float("TIMELAPSER_CONTINUOUS_PERIOD_SECONDS", default=3600.0),
-    },
-}
 # Seconds a share page's rendered content (videos, facts, frames) may be reused;
 # the share itself (active, expiry, password) is checked on every request. 0 = off.
 SHARING_PAGE_CACHE_SECONDS = env.int("SHARING_PAGE_CACHE_SECONDS", default=10)
-# Per process on purpose: a short-lived copy needs no network round trip, and the
-# rate-limit counters (which must be shared) stay in the default cache.
 SHARING_PAGE_CACHE = "sharing_pages"
-CACHES["sharing_pages"] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-    "LOCATION": "sharing-pages",
-}
-# With CACHE_URL=redis://..., the rate-limit counters use a backend that reuses its
-# Redis client (sharing/cache.py); same server, same database.
-if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    CACHES["ratelimit"] = {**CACHES["default"], "BACKEND": "sharing.cache.RedisCache"}
-    RATELIMIT_USE_CACHE = "ratelimit"
+
+# --- Operator: notifications and dashboard --------------------------------
+# Apprise URLs; empty sends nothing.
+TIMELAPSER_NOTIFY_URLS = env.list("TIMELAPSER_NOTIFY_URLS", default=[])
+# Consecutive failed captures before "camera down" is sent (once; "back up" once on
+# recovery); the dashboard's light turns red at the same count.
+TIMELAPSER_NOTIFY_DOWN_AFTER = env.int("TIMELAPSER_NOTIFY_DOWN_AFTER", default=3)
+# How often an open dashboard fetches its cards again.
+TIMELAPSER_DASHBOARD_REFRESH_SECONDS = env.int("TIMELAPSER_DASHBOARD_REFRESH_SECONDS", default=30)

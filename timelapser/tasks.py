@@ -14,14 +14,25 @@ log = logging.getLogger(__name__)
 
 
 @shared_task(name="timelapser.tasks.nightly_cleanup")
-def nightly_cleanup() -> int:
-    """Apply every camera's retention policy; returns how many images went."""
+def nightly_cleanup(camera_names: list[str] | None = None) -> int:
+    """Apply the retention policies (every camera's, or just these); returns how many images went.
+
+    Beat runs it nightly; the admin's "Run cleanup now" queues it with the cameras chosen.
+    """
     try:
-        report = run_cleanup()
+        report = run_cleanup(camera_names=camera_names)
     except CleanupBusy:
         log.info("cleanup skipped: another run holds the lock")
         return 0
     return report.deleted
+
+
+@shared_task(name="timelapser.tasks.preview_cleanup")
+def preview_cleanup(camera_names: list[str], token: str) -> None:
+    """The admin's "Run cleanup now" preview: a dry run, saved for the page (cleanup_preview)."""
+    from timelapser.cleanup_preview import run_preview
+
+    run_preview(camera_names, token)
 
 
 @shared_task(name="timelapser.tasks.check_disk_space")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -11,9 +13,9 @@ from django.views.decorators.http import require_GET
 
 from cameras.models import Camera
 from captures.models import Image
+from captures.thumbnails import ThumbnailUnavailable, thumbnail_file
 from timelapser.dashboard import dashboard_context
 from timelapser.svg import camera_health_svg
-from timelapser.thumbnails import ThumbnailUnavailable, thumbnail_file
 
 
 @require_GET
@@ -22,6 +24,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         **admin.site.each_context(request),
         "title": "Dashboard",
+        "refresh_seconds": settings.TIMELAPSER_DASHBOARD_REFRESH_SECONDS,
         **dashboard_context(),
     }
     return TemplateResponse(request, "timelapser/dashboard.html", context)
@@ -29,7 +32,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @staff_member_required
+def dashboard_live(request: HttpRequest) -> HttpResponse:
+    """The dashboard's changing part alone, fetched again by static/timelapser/dashboard.js."""
+    response = TemplateResponse(request, "timelapser/dashboard_live.html", dashboard_context())
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+@staff_member_required
 def thumbnail(request: HttpRequest, image_id: int) -> FileResponse:
+    if not request.user.has_perm("captures.view_image"):
+        raise PermissionDenied
     image = get_object_or_404(Image.objects.only("pk", "camera_id", "file_path"), pk=image_id)
     try:
         path = thumbnail_file(image)

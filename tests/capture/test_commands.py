@@ -97,7 +97,7 @@ def test_importimages_uses_exif_then_mtime(tmp_path, data_dir):
     err = io.StringIO()
     out = io.StringIO()
     call_command("importimages", "old", str(source), stdout=out, stderr=err)
-    assert "Imported 2 image(s), skipped 1." in out.getvalue()
+    assert "Imported 2 image(s); skipped 0 already imported; 1 failed." in out.getvalue()
     assert "notes.jpg" in err.getvalue() and "HTML" in err.getvalue()
     a, b = (
         Image.objects.get(processing_metadata__imported_from="a.jpg"),
@@ -109,7 +109,7 @@ def test_importimages_uses_exif_then_mtime(tmp_path, data_dir):
     # Running it again imports nothing twice.
     out = io.StringIO()
     call_command("importimages", "old", str(source), stdout=out, stderr=io.StringIO())
-    assert "Imported 0 image(s), skipped 3." in out.getvalue()
+    assert "Imported 0 image(s); skipped 2 already imported; 1 failed." in out.getvalue()
 
 
 def test_rotatesecrets_reencrypts_under_the_newest_key(camera_server, settings, data_dir):
@@ -138,3 +138,19 @@ def test_rotatesecrets_rehash_after_secret_key_change(camera_server, settings):
     assert "Recomputed 1 URL hash(es)." in run("rotatesecrets", "--rehash")
     after = Camera.objects.get(name="hashme").url_hash
     assert after != before and len(after) == 64
+
+
+def test_capture_test_grabs_a_frame_without_storing_it(camera_server, tmp_path):
+    run("addcamera", "probe", camera_server.url())
+    run("addcamera", "broken", camera_server.url("/html"))
+    saved = tmp_path / "frame.jpg"
+
+    out = run("capture", "probe", "--test", "--save", str(saved))
+
+    assert out.startswith("ok ") and "not stored" in out and str(saved) in out
+    assert saved.read_bytes()[:3] == b"\xff\xd8\xff"
+    assert not Image.objects.exists() and not CaptureAttempt.objects.exists()
+    with pytest.raises(CommandError) as excinfo:
+        run("capture", "broken", "--test")
+    assert excinfo.value.returncode == 1
+    assert "HTML" in str(excinfo.value) and "127.0.0.1" not in str(excinfo.value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +24,33 @@ def image_file(camera, captured_at: datetime, *, quality: int | None = None, con
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
     return image
+
+
+@contextlib.contextmanager
+def cleanup_lock_held():
+    """Another "process" (a thread on its own connection) holds the one-cleanup lock meanwhile."""
+    from captures.cleanup import single_run
+
+    holding, release = threading.Event(), threading.Event()
+
+    def hold():
+        from django.db import connection
+
+        try:
+            with single_run():
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        yield
+    finally:
+        release.set()
+        thread.join()
 
 
 def file_of(image) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from io import StringIO
 
@@ -12,9 +11,9 @@ from django.utils import timezone
 
 from batches.models import DaySegment, TimelapseBatch, TimelapseImage
 from cameras.models import Camera
-from captures.cleanup import CleanupBusy, run_cleanup, single_run
+from captures.cleanup import CleanupBusy, run_cleanup
 from captures.models import Image
-from tests.cleanup.conftest import days_ago, file_of, image_file
+from tests.cleanup.conftest import cleanup_lock_held, days_ago, file_of, image_file
 from tests.factories import make_batch, make_camera
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("data_dir", "policy_env")]
@@ -205,29 +204,11 @@ def test_files_are_never_deleted_outside_the_data_dir(tmp_path):
 
 
 def test_a_second_run_while_one_runs_is_refused():
-    holding, release = threading.Event(), threading.Event()
-
-    def hold():
-        from django.db import connection
-
-        try:
-            with single_run():
-                holding.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    try:
-        assert holding.wait(10)
+    with cleanup_lock_held():
         with pytest.raises(CleanupBusy):
             run_cleanup()
         with pytest.raises(CommandError, match="Another cleanup is running"):
             cleanup()
-    finally:
-        release.set()
-        thread.join()
     run_cleanup()  # the lock is free again
 
 

@@ -97,3 +97,41 @@ def test_dashboard_renders_cards_with_thumbnails_and_is_screenshotted(browser, l
     browser.get(f"{live_server.url}/admin/cameras/{camera.pk}/health.svg")
     assert browser.find_element(By.TAG_NAME, "svg").get_attribute("aria-label") == "North gate: last 30 days"
     print(f"screenshots: {shot} {camera_shot}")
+
+
+def test_dashboard_shows_a_new_capture_without_a_reload(
+    browser, live_server, data_dir, django_user_model, settings
+):
+    """GIVEN an open dashboard with a camera that has no image yet, WHEN a capture lands,
+    THEN its card shows the thumbnail and the count within a few refreshes, and the page
+    itself was never reloaded (a marker set on window survives)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    settings.TIMELAPSER_DASHBOARD_REFRESH_SECONDS = 1
+    django_user_model.objects.create_superuser("boss", "boss@example.com", PASSWORD)
+    camera = make_camera(name="Gatehouse", timezone="UTC")
+    log_in(browser, live_server)
+    WebDriverWait(browser, 15).until(expected_conditions.url_contains("/admin/dashboard/"))
+    card = f'article[data-camera="{camera.pk}"]'
+    assert "No image yet" in browser.find_element(By.CSS_SELECTOR, card).text
+    browser.execute_script("window.tlNotReloaded = true;")
+
+    relative = f"images/{camera.pk}/new.jpg"
+    (data_dir / relative).parent.mkdir(parents=True)
+    PILImage.new("RGB", (320, 240), (30, 160, 60)).save(data_dir / relative, "JPEG")
+    make_image(camera, timezone.now(), file_path=relative)
+
+    WebDriverWait(browser, 20).until(
+        lambda driver: driver.execute_script(
+            "var img = document.querySelector(arguments[0] + ' .tl-thumb img');"
+            "return img && img.complete && img.naturalWidth;",
+            card,
+        )
+    )
+    assert browser.find_element(By.CSS_SELECTOR, f"{card} .tl-today").text == "1"
+    assert browser.execute_script("return window.tlNotReloaded === true;")
+    # No CSP violation or script error on the way (the favicon's 404 is no concern here).
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not [message for message in errors if "favicon.ico" not in message], errors

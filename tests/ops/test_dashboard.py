@@ -168,3 +168,88 @@ def test_outside_window_is_judged_in_the_cameras_local_time():
 def test_admin_index_links_to_the_dashboard(admin_client):
     page = admin_client.get("/admin/").content.decode()
     assert 'href="/admin/dashboard/"' in page
+
+
+@pytest.mark.parametrize(
+    ("threshold", "failures", "status"),
+    [
+        (3, 0, Status.OK),
+        (3, 1, Status.WARNING),
+        (3, 2, Status.WARNING),
+        (3, 3, Status.FAILING),
+        (3, 9, Status.FAILING),
+        (1, 1, Status.FAILING),
+        (5, 4, Status.WARNING),
+    ],
+)
+def test_light_turns_red_only_after_the_notification_threshold(settings, threshold, failures, status):
+    """GIVEN "camera down" is sent after N failures in a row, WHEN a camera failed k times,
+    THEN its light is amber (warning) for 1..N-1 and red (failing) from N on."""
+    settings.TIMELAPSER_NOTIFY_DOWN_AFTER = threshold
+    camera = make_camera(name="Gate", timezone="UTC", connection_failures=failures)
+
+    assert card_for(camera_cards(), camera).status == status
+
+
+def test_page_shows_a_warning_light_and_counts_it_apart_from_failing(admin_client, settings):
+    settings.TIMELAPSER_NOTIFY_DOWN_AFTER = 3
+    once = make_camera(name="Once", timezone="UTC", connection_failures=1)
+    down = make_camera(name="Down", timezone="UTC", connection_failures=3)
+
+    page = admin_client.get(URL).content.decode()
+
+    assert f'class="tl-card tl-status-warning" data-camera="{once.pk}"' in page
+    assert f'class="tl-card tl-status-failing" data-camera="{down.pk}"' in page
+    assert "1 with recent failures" in page
+    assert "1 failing" in page
+
+
+def test_live_part_has_the_cards_without_the_page_around_them(admin_client):
+    camera = make_camera(name="Fresh")
+    image = make_image(camera)
+
+    page = admin_client.get(URL).content.decode()
+    live = admin_client.get("/admin/dashboard/live/")
+
+    assert 'data-refresh-url="/admin/dashboard/live/"' in page
+    assert 'data-refresh-seconds="30"' in page
+    assert "timelapser/dashboard.js" in page
+    assert live.status_code == 200
+    assert live["Cache-Control"] == "private, no-store"
+    body = live.content.decode()
+    assert f'data-camera="{camera.pk}"' in body and f"/admin/thumbnails/{image.pk}.jpg" in body
+    assert "<html" not in body and "<script" not in body
+
+
+def test_live_part_is_for_staff_only(client, django_user_model):
+    assert client.get("/admin/dashboard/live/").status_code == 302
+    client.force_login(django_user_model.objects.create_user("viewer", password="pw-for-tests-1"))
+    response = client.get("/admin/dashboard/live/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_status_command_prints_the_dashboard_and_fails_while_a_camera_is_down(settings):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    settings.TIMELAPSER_NOTIFY_DOWN_AFTER = 3
+    yard = make_camera(name="Yard", timezone="UTC")
+    make_image(yard, timezone.now() - timedelta(minutes=1), file_size_bytes=2048)
+    make_batch(yard, status=TimelapseBatch.Status.FAILED)
+    make_share(title="Client preview", expires_at=timezone.now() + timedelta(days=2))
+    shaky = make_camera(name="Shaky", timezone="UTC", connection_failures=1)
+    out = StringIO()
+
+    call_command("status", stdout=out)
+
+    text = out.getvalue()
+    assert "Yard: OK; last capture " in text and "1 image(s) today, 2.0\xa0KB" in text
+    assert "Shaky: Recent failures;" in text
+    assert "(Yard): failed 0%" in text
+    assert "share 'Client preview' expires" in text
+
+    Camera.objects.filter(pk=shaky.pk).update(connection_failures=3)
+    with pytest.raises(CommandError, match="1 camera\\(s\\) failing") as excinfo:
+        call_command("status", stdout=StringIO())
+    assert excinfo.value.returncode == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 
 import pytest
 from PIL import Image as PILImage
@@ -66,3 +67,51 @@ def test_missing_or_escaping_files_give_404(admin_client, data_dir):
 
     for image in (missing, escaping, not_an_image):
         assert fetch(admin_client, image).status_code == 404
+
+
+def test_staff_without_the_image_view_permission_get_no_thumbnail(client, django_user_model, image_on_disk):
+    clerk = django_user_model.objects.create_user("clerk", password="pw-for-tests-1", is_staff=True)
+    client.force_login(clerk)
+    assert fetch(client, image_on_disk).status_code == 403
+
+
+def test_a_replaced_image_gets_a_fresh_thumbnail(admin_client, image_on_disk, data_dir):
+    fetch(admin_client, image_on_disk)
+    source = data_dir / image_on_disk.file_path
+    PILImage.new("RGB", (640, 480), (40, 40, 200)).save(source, "JPEG")
+    os.utime(source, ns=(source.stat().st_atime_ns, source.stat().st_mtime_ns + 10**9))
+
+    picture = PILImage.open(io.BytesIO(b"".join(fetch(admin_client, image_on_disk).streaming_content)))
+
+    red, _, blue = picture.getpixel((160, 120))
+    assert blue > 150 and red < 100
+
+
+def test_exif_rotation_and_png_sources_are_honoured(admin_client, data_dir):
+    camera = make_camera(name="Tilted")
+    rotated = data_dir / "images" / "tilted.jpg"
+    rotated.parent.mkdir(parents=True)
+    exif = PILImage.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to display
+    PILImage.new("RGB", (640, 480), (90, 90, 90)).save(rotated, "JPEG", exif=exif)
+    png = data_dir / "images" / "frame.png"
+    PILImage.new("RGBA", (400, 300), (0, 200, 0, 255)).save(png, "PNG")
+
+    upright = fetch(admin_client, make_image(camera, file_path="images/tilted.jpg"))
+    from_png = fetch(admin_client, make_image(camera, file_path="images/frame.png"))
+
+    assert PILImage.open(io.BytesIO(b"".join(upright.streaming_content))).size == (180, 240)
+    assert PILImage.open(io.BytesIO(b"".join(from_png.streaming_content))).size == (320, 240)
+
+
+def test_admin_and_gallery_thumbnails_share_one_cache_folder(data_dir, image_on_disk):
+    """The dashboard/image list (4:3 box) and share galleries (320 wide) cache side by side."""
+    from captures.thumbnails import CARD, GALLERY, thumbnail_file
+
+    card = thumbnail_file(image_on_disk, CARD)
+    gallery = thumbnail_file(image_on_disk, GALLERY)
+
+    folder = data_dir / "cache" / "thumbnails" / str(image_on_disk.camera_id)
+    assert {card, gallery} == set(folder.iterdir())
+    assert card.name.endswith("-320x240.jpg") and gallery.name.endswith("-320x1280.jpg")
+    assert thumbnail_file(image_on_disk, CARD) == card  # reused, not made again

@@ -105,7 +105,7 @@ def test_gallery_thumbnail_is_generated_once_and_cached(client, make_video_batch
 
     response = client.get(f"/share/{share.token}/frame/{image.pk}/thumb.jpg")
     body = b"".join(response.streaming_content)
-    cached = list((data_dir / "cache" / "sharing" / "thumbs").iterdir())
+    cached = list((data_dir / "cache" / "thumbnails" / str(image.camera_id)).iterdir())
     mtime = cached[0].stat().st_mtime_ns
     again = client.get(f"/share/{share.token}/frame/{image.pk}/thumb.jpg")
     b"".join(again.streaming_content)

@@ -1,11 +1,16 @@
-"""Capture now, synchronously: `capture NAME [--count N]`; exit 1 with the reason on failure."""
+"""Capture now, synchronously: `capture NAME [--count N]`; exit 1 with the reason on failure.
+
+`--test` is the admin's "Test connection": one frame, not stored (optionally written to --save FILE).
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from cameras.models import Camera
-from captures.ingest import capture
+from captures.ingest import capture, grab_preview
 
 
 class Command(BaseCommand):
@@ -14,11 +19,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("name")
         parser.add_argument("--count", type=int, default=1)
+        parser.add_argument("--test", action="store_true", help="grab one frame without storing it")
+        parser.add_argument("--save", metavar="FILE", help="with --test: write the frame to FILE")
 
     def handle(self, *args, **options):
         camera = Camera.objects.filter(name=options["name"]).first()
         if camera is None:
             raise CommandError(f"No camera named {options['name']!r}.")
+        if options["test"]:
+            self.test_connection(camera, options["save"])
+            return
         failures = 0
         for _ in range(max(1, options["count"])):
             outcome = capture(camera)
@@ -33,3 +43,14 @@ class Command(BaseCommand):
                 self.stderr.write(f"{outcome.attempt.status}: {outcome.reason}")
         if failures:
             raise CommandError(f"{failures} of {max(1, options['count'])} capture(s) failed.", returncode=1)
+
+    def test_connection(self, camera: Camera, save: str | None) -> None:
+        picture, latency_ms, reason = grab_preview(camera)
+        if picture is None:
+            raise CommandError(f"No picture ({latency_ms} ms): {reason}", returncode=1)
+        if save:
+            Path(save).write_bytes(picture.data)
+        self.stdout.write(
+            f"ok {picture.width}x{picture.height} {picture.format}, {len(picture.data)} bytes "
+            f"in {latency_ms} ms; not stored{f', written to {save}' if save else ''}"
+        )

@@ -1,0 +1,70 @@
+"""Thumbnails of captured images, for the admin (image list, dashboard) and share galleries.
+
+One cache layout for all of them: DATA_DIR/cache/thumbnails/<camera id>/
+<image id>-<source mtime>-<W>x<H>.jpg. Made once with Pillow on first use; the
+source's mtime in the name means a file replaced in place gets a fresh
+thumbnail, and the per-camera folder goes with `rm -r` when a camera does.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from PIL import Image as PILImage
+from PIL import ImageOps
+
+# Bounding boxes. Admin pages show 4:3 cards; a gallery wants every frame 320 wide.
+CARD = (320, 240)
+GALLERY = (320, 1280)
+
+
+class ThumbnailUnavailable(Exception):
+    """The image file is gone, unreadable, or outside the data directory."""
+
+
+def image_path(image) -> Path | None:
+    """The image's regular file inside DATA_DIR, or None.
+
+    Symlinks and `..` are resolved first, so nothing outside the data dir is read,
+    whatever the row says.
+    """
+    if not image.file_path or "\x00" in image.file_path:
+        return None
+    root = Path(settings.DATA_DIR).resolve()
+    try:
+        path = (root / image.file_path).resolve()
+    except (OSError, RuntimeError):
+        return None
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    return path
+
+
+def thumbnail_file(image, size: tuple[int, int] = CARD) -> Path:
+    """Path of the image's thumbnail fitting `size`, made now if it is not cached yet."""
+    source = image_path(image)
+    if source is None:
+        raise ThumbnailUnavailable("image file missing or outside the data directory")
+    cache_dir = Path(settings.DATA_DIR) / "cache" / "thumbnails" / str(image.camera_id)
+    target = cache_dir / f"{image.pk}-{source.stat().st_mtime_ns:x}-{size[0]}x{size[1]}.jpg"
+    if target.exists():
+        return target
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    # Write then rename, so two requests racing on the first view never serve half a file.
+    fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out, PILImage.open(source) as picture:
+            # JPEG decodes at 1/2..1/8 scale for free; square, so a rotated frame still has enough pixels.
+            picture.draft("RGB", (max(size), max(size)))
+            picture = ImageOps.exif_transpose(picture)
+            picture.thumbnail(size)
+            picture.convert("RGB").save(out, "JPEG", quality=80)
+        Path(tmp).replace(target)
+    except OSError as exc:  # PIL's UnidentifiedImageError is an OSError too
+        raise ThumbnailUnavailable("image file unreadable") from exc
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return target
