@@ -20,6 +20,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image as PILImage
@@ -119,7 +120,7 @@ def fail(batch: TimelapseBatch, reason: str) -> bool:
 def retry(batch: TimelapseBatch) -> bool:
     """Failed -> pending (attempts start over) and queue it; False if it was not failed."""
     done = TimelapseBatch.objects.filter(pk=batch.pk, status=Status.FAILED).update(
-        status=Status.PENDING, attempts=0, frames_done=0
+        status=Status.PENDING, attempts=0, frames_done=0, heartbeat_at=timezone.now()
     )
     if done:
         enqueue(batch.pk)
@@ -134,6 +135,7 @@ def enqueue(batch_id: int, countdown: float | None = None) -> None:
 
 def recover_stale(now: datetime | None = None) -> dict[str, list[int]]:
     """Processing batches whose heartbeat stopped lost their worker: queue again or give up.
+    Pending batches whose task message was lost: queue again.
 
     Run by beat. A worker killed by SIGKILL or the OOM killer never says so; the
     heartbeat going quiet is the only sign. After TIMELAPSER_RENDER_MAX_ATTEMPTS
@@ -154,14 +156,38 @@ def recover_stale(now: datetime | None = None) -> dict[str, list[int]]:
             continue
         moved = still_ours(batch).update(
             status=Status.PENDING,
+            heartbeat_at=now,
             error_message=f"The render worker stopped responding during attempt {batch.attempts}; queued again.",
         )
         if moved:
             enqueue(batch.pk)
             outcome["requeued"].append(batch.pk)
+    outcome["requeued"] += _requeue_lost_pending(now)
     if outcome["requeued"] or outcome["failed"]:
         log.warning("Stale renders: requeued %s, failed %s", outcome["requeued"], outcome["failed"])
     return outcome
+
+
+def _requeue_lost_pending(now: datetime) -> list[int]:
+    """Pending batches queued longer ago than TIMELAPSER_RENDER_REQUEUE_PENDING_SECONDS.
+
+    A broker that restarts without persistence (Redis with no AOF, a purged
+    queue) drops the task message and the batch would stay pending forever. A
+    second message for a batch that is merely waiting in a long queue is
+    harmless: only one task can claim a pending batch (claim()), the other finds
+    it taken and does nothing. heartbeat_at, for a pending batch, is when it was
+    last queued; it is bumped here so each batch is requeued at most once per period.
+    """
+    cutoff = now - timedelta(seconds=settings.TIMELAPSER_RENDER_REQUEUE_PENDING_SECONDS)
+    lost = TimelapseBatch.objects.annotate(queued_at=Coalesce("heartbeat_at", "created_at")).filter(
+        status=Status.PENDING, queued_at__lt=cutoff
+    )
+    requeued = []
+    for batch_id in lost.values_list("pk", flat=True):
+        if TimelapseBatch.objects.filter(pk=batch_id, status=Status.PENDING).update(heartbeat_at=now):
+            enqueue(batch_id)
+            requeued.append(batch_id)
+    return requeued
 
 
 # --- Integrity ------------------------------------------------------------------

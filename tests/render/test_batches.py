@@ -255,6 +255,31 @@ def test_stale_processing_batches_are_requeued_then_failed(
     assert spent.status == Status.FAILED and "gave up" in spent.error_message
 
 
+def test_pending_batches_whose_message_was_lost_are_queued_again_once_per_period(
+    camera, settings, django_capture_on_commit_callbacks
+):
+    long_ago = timezone.now() - timedelta(seconds=settings.TIMELAPSER_RENDER_REQUEUE_PENDING_SECONDS + 5)
+    lost = TimelapseBatch.objects.create(camera=camera, batch_type="manual", generation_mode="manual_only",
+                                         status=Status.PENDING, created_at=long_ago)  # fmt: skip
+    waiting = TimelapseBatch.objects.create(camera=camera, batch_type="manual", generation_mode="manual_only",
+                                            status=Status.PENDING)  # fmt: skip
+    done = TimelapseBatch.objects.create(camera=camera, batch_type="manual", generation_mode="manual_only",
+                                         status=Status.COMPLETED, created_at=long_ago)  # fmt: skip
+
+    with django_capture_on_commit_callbacks() as queued:
+        assert render.recover_stale() == {"requeued": [lost.pk], "failed": []}
+    assert len(queued) == 1
+    lost.refresh_from_db()
+    assert lost.status == Status.PENDING and lost.heartbeat_at > long_ago
+    # The next beat tick does not queue it again: once per period.
+    with django_capture_on_commit_callbacks() as queued:
+        assert render.recover_stale() == {"requeued": [], "failed": []}
+    assert queued == []
+    waiting.refresh_from_db()
+    done.refresh_from_db()
+    assert waiting.heartbeat_at is None and done.status == Status.COMPLETED
+
+
 # --- Command ---------------------------------------------------------------------
 
 
