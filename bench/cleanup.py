@@ -19,9 +19,12 @@ import time
 from pathlib import Path
 
 SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-DB = "tl_bench_cleanup"
+DB = os.environ.get("BENCH_DB", "tl_bench_cleanup")
 CAMERAS = 50
 PER_CAMERA = int(os.environ.get("BENCH_PER_CAMERA", "100000"))
+# Smaller runs space their images further apart, so they span the same ~208 days
+# and the cleanup deletes the same share of them.
+INTERVAL_S = 180 * 100_000 // PER_CAMERA
 SAMPLE_FILES = 20_000
 RETENTION_DAYS = 120
 
@@ -116,10 +119,11 @@ def run() -> None:
                        40000 + (g %% 1000), 'JPEG', (g * 7 + c.id) %% 101, ts, '{}', ts
                 FROM generate_series(%s, %s, -1) g
                 CROSS JOIN cameras c
-                CROSS JOIN LATERAL (SELECT now() - g * interval '3 minutes' - c.id * interval '1 second' AS ts) t
+                CROSS JOIN LATERAL (SELECT now() - g * %s * interval '1 second'
+                                           - c.id * interval '1 second' AS ts) t
                 ORDER BY g DESC, c.id
                 """,
-                [lo, max(lo - step + 1, 1)],
+                [lo, max(lo - step + 1, 1), INTERVAL_S],
             )
         print(f"insert_s={time.perf_counter() - started:.1f}", flush=True)
         # ~8% of the images (every 12th of each camera) in one completed manual batch per camera.
