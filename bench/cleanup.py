@@ -1,11 +1,13 @@
 """Cleanup and dashboard-query speed on PostgreSQL at 5 million images.
 
 Run from the repo root: .venv/bin/python bench/cleanup.py
-Creates its own database (tl_bench_cleanup) and data dir, and drops both at the end.
+Creates its own database (tl_bench_cleanup, or BENCH_DB) and data dir, and drops
+both at the end (BENCH_KEEP=1 keeps them).
 50 cameras x 100,000 images one every 3 minutes (~208 days), ~8% of them in
 completed manual batches, real files for a 20,000-image sample. Then times the
 dashboard queries and a real cleanup run at 120 days' retention, which deletes the
-unprotected images older than that together with their files.
+unprotected images older than that together with their files. BENCH_PER_CAMERA
+makes a smaller run for development (same span, images further apart).
 """
 
 from __future__ import annotations
