@@ -1,11 +1,13 @@
 """Cleanup and dashboard-query speed on PostgreSQL at 5 million images.
 
 Run from the repo root: .venv/bin/python bench/cleanup.py
-Creates its own database (tl_bench_cleanup) and data dir, and drops both at the end.
+Creates its own database (tl_bench_cleanup, or BENCH_DB) and data dir, and drops
+both at the end (BENCH_KEEP=1 keeps them).
 50 cameras x 100,000 images one every 3 minutes (~208 days), ~8% of them in
 completed manual batches, real files for a 20,000-image sample. Then times the
 dashboard queries and a real cleanup run at 120 days' retention, which deletes the
-unprotected images older than that together with their files.
+unprotected images older than that together with their files. BENCH_PER_CAMERA
+makes a smaller run for development (same span, images further apart).
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ import time
 from pathlib import Path
 
 SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-# BENCH_DB: another name when someone else may be running this benchmark on the same server.
 DB = os.environ.get("BENCH_DB", "tl_bench_cleanup")
 CAMERAS = 50
 PER_CAMERA = int(os.environ.get("BENCH_PER_CAMERA", "100000"))
+# Smaller runs space their images further apart, so they span the same ~208 days
+# and the cleanup deletes the same share of them.
+INTERVAL_S = 180 * 100_000 // PER_CAMERA
 SAMPLE_FILES = 20_000
 RETENTION_DAYS = 120
 
@@ -117,10 +121,11 @@ def run() -> None:
                        40000 + (g %% 1000), 'JPEG', (g * 7 + c.id) %% 101, ts, '{}', ts
                 FROM generate_series(%s, %s, -1) g
                 CROSS JOIN cameras c
-                CROSS JOIN LATERAL (SELECT now() - g * interval '3 minutes' - c.id * interval '1 second' AS ts) t
+                CROSS JOIN LATERAL (SELECT now() - g * %s * interval '1 second'
+                                           - c.id * interval '1 second' AS ts) t
                 ORDER BY g DESC, c.id
                 """,
-                [lo, max(lo - step + 1, 1)],
+                [lo, max(lo - step + 1, 1), INTERVAL_S],
             )
         print(f"insert_s={time.perf_counter() - started:.1f}", flush=True)
         # ~8% of the images (every 12th of each camera) in one completed manual batch per camera.

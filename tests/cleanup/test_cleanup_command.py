@@ -234,3 +234,24 @@ def test_a_camera_with_an_invalid_policy_is_skipped_and_the_others_are_cleaned()
 
     assert exists(untouched) and not exists(gone)
     assert "broken: skipped, its retention policy is invalid" in err.getvalue()
+
+
+def test_the_delete_itself_spares_images_a_batch_took_after_the_page_was_read():
+    """GIVEN images chosen for deletion WHEN a completed batch takes one and a pending batch
+    another before the DELETE runs THEN the protected one keeps its row, frame and file, and the
+    other goes with its frame row and file."""
+    from captures.cleanup import delete_images
+
+    camera = make_camera()
+    taken, pending, plain = (image_file(camera, days_ago(60)) for _ in range(3))
+    completed = make_batch(camera, [taken], status=TimelapseBatch.Status.COMPLETED)
+    make_batch(camera, [pending], status=TimelapseBatch.Status.PENDING)
+
+    deleted = delete_images([taken.pk, pending.pk, plain.pk])
+
+    assert sorted(path for _, path, _ in deleted) == sorted([pending.file_path, plain.file_path])
+    assert exists(taken) and file_of(taken).exists()
+    assert TimelapseImage.objects.filter(timelapse_batch=completed, image=taken).exists()
+    assert not exists(pending) and not file_of(pending).exists()
+    assert not exists(plain) and not file_of(plain).exists()
+    assert not TimelapseImage.objects.filter(image_id=pending.pk).exists()
