@@ -267,11 +267,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("TIMELAPSER_CONTINUOUS_PERIOD_SECONDS", default=3600.0),
     },
 }
-# Seconds a share page's rendered content (videos, facts, frames) may be reused;
-# the share itself (active, expiry, password) is checked on every request. 0 = off.
+# Seconds a rendered share page is kept. Its key covers the share, its look, its links
+# and the batches they play (sharing.services.view_share), so edits and new renders show
+# at once; this bounds only what the key does not cover (frames cleanup removed from a
+# continuous batch's date range or gallery). The share is checked on every request. 0 = off.
 SHARING_PAGE_CACHE_SECONDS = env.int("SHARING_PAGE_CACHE_SECONDS", default=10)
-# Per process on purpose: a short-lived copy needs no network round trip, and the
-# rate-limit counters (which must be shared) stay in the default cache.
+# Per process on purpose: a hit needs no network round trip, the keys make sharing
+# between workers unnecessary for correctness, and the rate-limit counters (which
+# must be shared) stay in the default cache.
 SHARING_PAGE_CACHE = "sharing_pages"
 CACHES["sharing_pages"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
