@@ -209,8 +209,9 @@ class PageView:
     content: str  # _content_sql's text: equal text, equal page
 
     @property
-    def counted(self) -> bool:
-        return not needs_password(self.share)
+    def locked(self) -> bool:
+        """A password share: its statement did not count the view (see view_share)."""
+        return needs_password(self.share)
 
 
 _VIEW_FIELDS = ("id", "share_token", "share_type", "access_type", "password_hash")

@@ -225,7 +225,7 @@ def page(request: HttpRequest, token: str) -> HttpResponse:
     view = services.view_share(token, count=request.method == "GET")
     if view is None:
         return not_found()
-    if not view.counted:  # a password share
+    if view.locked:
         if not _unlocked(request, view.share):
             share = services.find_share(token)
             if share is None:
