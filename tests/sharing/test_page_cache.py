@@ -299,3 +299,25 @@ def test_a_page_is_stored_under_the_key_of_the_rows_it_was_made_from(rf, info_pa
     assert b"<h1>Edited meanwhile</h1>" in b"".join(
         pages.get(views._page_key(info_page.pk, fresh.content, ""))
     )
+
+
+def test_every_field_the_page_templates_show_is_in_the_key():
+    """A field a page template shows but the key leaves out would be served stale."""
+    from pathlib import Path
+
+    from django.conf import settings as django_settings
+
+    templates = Path(django_settings.BASE_DIR, "templates", "sharing")
+    text = "".join(
+        path.read_text() for path in templates.glob("*.html") if path.name.startswith(("page", "base"))
+    )
+    sql = services._content_sql(connection.vendor)
+    shown = set(re.findall(r"\b(batch|share|link)\.([a-z_]+)", text))
+    shown -= {("share", "css"), ("share", "js")}  # static file names, not fields
+    aliases = {"batch": "b", "share": "shares", "link": "sb"}
+    derived = {("share", "token"): ["shares.share_token", "shares.slug"], ("batch", "camera"): ["cam.name"]}
+
+    for kind, name in shown:
+        for column in derived.get((kind, name), [f"{aliases[kind]}.{name}"]):
+            assert column in sql, f"{kind}.{name} is shown on the page but not in the cache key"
+    assert "batch.camera.name" in text and set(re.findall(r"batch\.camera\.([a-z_]+)", text)) == {"name"}
