@@ -129,24 +129,27 @@ def worker_cpu_seconds(master_pid: int) -> float:
     return total
 
 
-def database_cpu_seconds() -> float:
-    """User+system CPU so far of the PostgreSQL backends serving the bench database.
-
-    Approximate: a backend that ends during the run (CONN_MAX_AGE) takes its CPU along.
-    """
+def database_cpu_seconds() -> dict[int, float]:
+    """User+system CPU so far of each PostgreSQL backend serving the bench database, by pid."""
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
         pids = [
             row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [DB_NAME])
         ]
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    seconds = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return seconds
+
+
+def database_cpu_since(before: dict[int, float]) -> float:
+    """CPU the bench database's backends used since `before`; a backend that started since
+    counts whole, one that ended since (CONN_MAX_AGE) is lost, so this is a lower bound."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in database_cpu_seconds().items())
 
 
 def range_throughput(url: str, video: Path, seconds: float = 8.0) -> float:
@@ -244,7 +247,7 @@ def main() -> int:
         )  # fmt: skip
         figures = parse_wrk(result.stdout)
         cpu_ms = (worker_cpu_seconds(server.pid) - cpu_before) * 1000 / max(figures["requests"], 1)
-        db_ms = (database_cpu_seconds() - db_before) * 1000 / max(figures["requests"], 1)
+        db_ms = database_cpu_since(db_before) * 1000 / max(figures["requests"], 1)
         load = os.getloadavg()[0]
         size = (data_dir / videos[0]).stat().st_size
         mb_per_s = range_throughput(base + video_path, data_dir / videos[0])
