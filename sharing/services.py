@@ -214,6 +214,7 @@ class PageView:
         return needs_password(self.share)
 
 
+# In the model's field order: Model.from_db pairs a partial row with the fields that way.
 _VIEW_FIELDS = ("id", "share_token", "share_type", "access_type", "password_hash")
 
 

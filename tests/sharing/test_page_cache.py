@@ -321,3 +321,10 @@ def test_every_field_the_page_templates_show_is_in_the_key():
         for column in derived.get((kind, name), [f"{aliases[kind]}.{name}"]):
             assert column in sql, f"{kind}.{name} is shown on the page but not in the cache key"
     assert "batch.camera.name" in text and set(re.findall(r"batch\.camera\.([a-z_]+)", text)) == {"name"}
+
+
+def test_the_statement_returns_its_fields_in_the_models_field_order():
+    order = [field.attname for field in Share._meta.concrete_fields]
+    positions = [order.index(name) for name in services._VIEW_FIELDS]
+
+    assert positions == sorted(positions), "Model.from_db would pair values with the wrong fields"
