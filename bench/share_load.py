@@ -6,7 +6,8 @@ wrk (Debian package `wrk`). Sets up its own database (tl_bench_share) and data d
 Prints share_rps, share_p99_ms, share_errors, share_range_mb_per_s (name=value lines).
 
 Options via environment: BENCH_DURATION (s, default 30), BENCH_CONNECTIONS (default 16),
-BENCH_REDIS_URL (default redis://127.0.0.1:6379/3), BENCH_WORKER_CLASS (default sync, as in the Procfile).
+BENCH_REDIS_URL (default redis://127.0.0.1:6379/3), BENCH_WORKER_CLASS (default sync, as in the Procfile),
+BENCH_THREADS (gthread only, default 4).
 """
 
 from __future__ import annotations
@@ -128,6 +129,29 @@ def worker_cpu_seconds(master_pid: int) -> float:
     return total
 
 
+def database_cpu_seconds() -> dict[int, float]:
+    """User+system CPU so far of each PostgreSQL backend serving the bench database, by pid."""
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        pids = [
+            row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [DB_NAME])
+        ]
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return seconds
+
+
+def database_cpu_since(before: dict[int, float]) -> float:
+    """CPU the bench database's backends used since `before`; a backend that started since
+    counts whole, one that ended since (CONN_MAX_AGE) is lost, so this is a lower bound."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in database_cpu_seconds().items())
+
+
 def range_throughput(url: str, video: Path, seconds: float = 8.0) -> float:
     """Stream the video the way a player does (successive 8 MiB ranges), MB/s over loopback."""
     size = video.stat().st_size
@@ -191,9 +215,12 @@ def main() -> int:
         )
         port = free_port()
         worker_class = os.environ.get("BENCH_WORKER_CLASS", "sync")  # the Procfile's default
+        # gunicorn turns a "sync" worker with --threads > 1 into gthread: pass threads only
+        # when gthread is asked for, so the default run is what the Procfile ships.
+        threads = ["--threads", os.environ.get("BENCH_THREADS", "4")] if worker_class == "gthread" else []
         server = subprocess.Popen(
             [str(Path(python).parent / "gunicorn"), "timelapser.wsgi", "--bind", f"127.0.0.1:{port}",
-             "--workers", "2", "--worker-class", worker_class, "--threads", "4", "--log-level", "warning"],
+             "--workers", "2", "--worker-class", worker_class, *threads, "--log-level", "warning"],
             cwd=ROOT, env=env,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
@@ -213,12 +240,15 @@ def main() -> int:
             print(base + page_path, flush=True)
             time.sleep(float(os.environ["BENCH_PAUSE"]))
         cpu_before = worker_cpu_seconds(server.pid)
+        db_before = database_cpu_seconds()
         result = subprocess.run(
             [wrk, "-t", "2", "-c", str(CONNECTIONS), "-d", f"{DURATION}s", "--latency", base + page_path],
             check=True, capture_output=True, text=True,
         )  # fmt: skip
         figures = parse_wrk(result.stdout)
         cpu_ms = (worker_cpu_seconds(server.pid) - cpu_before) * 1000 / max(figures["requests"], 1)
+        db_ms = database_cpu_since(db_before) * 1000 / max(figures["requests"], 1)
+        load = os.getloadavg()[0]
         size = (data_dir / videos[0]).stat().st_size
         mb_per_s = range_throughput(base + video_path, data_dir / videos[0])
 
@@ -229,6 +259,8 @@ def main() -> int:
         # CPU the gunicorn workers spent per page (not PostgreSQL's or Redis's): on a
         # shared, overloaded machine this says more about the code than rps does.
         print(f"share_worker_cpu_ms_per_request={cpu_ms:.2f}")
+        print(f"share_db_cpu_ms_per_request={db_ms:.2f}")
+        print(f"share_load_average_1m={load:.2f}")
         print(f"share_video_mb={size / 1e6:.1f}")
         print(f"share_bench_seconds={DURATION}")
         print(f"share_connections={CONNECTIONS}")

@@ -6,8 +6,10 @@ videos, and every query a page needs happens here, a fixed number per page.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -154,6 +156,133 @@ def find_item(share: Share, item_pk: int | None) -> Item | None:
     if item_pk is None:
         return items[0] if items else None
     return next((item for item in items if item.pk == item_pk), None)
+
+
+# What a page shows, as one JSON text: the share's own fields, its look, its links and the
+# batch each link plays now (a continuous link: the camera's newest completed render). Any
+# change to these rows changes the text, and with it the page's cache key
+# (sharing.views._cached_page). The batch columns are those the page templates show.
+_BATCH_COLUMNS = (
+    "id", "batch_type", "status", "output_path", "completed_at", "day_range_start", "day_range_end",
+    "frame_rate", "total_frames", "duration_seconds", "file_size_bytes",
+)  # fmt: skip
+# needs_password() in SQL: a locked share's page view is counted after unlock, not here.
+_LOCKED = "(shares.access_type = 'password' AND COALESCE(shares.password_hash, '') <> '')"
+
+
+def _content_sql(vendor: str) -> str:
+    if vendor == "postgresql":
+        array, agg, order = "json_build_array", "json_agg", " ORDER BY sb.id"
+    else:  # SQLite has no ORDER BY in aggregates before 3.44; order only helps the hit rate
+        array, agg, order = "json_array", "json_group_array", ""
+
+    def batch(alias: str) -> str:
+        return f"{array}({', '.join(f'{alias}.{column}' for column in _BATCH_COLUMNS)})"
+
+    newest = (
+        f"SELECT {batch('n')} FROM timelapse_batches n"
+        " WHERE b.batch_type = 'continuous' AND n.camera_id = b.camera_id"
+        " AND n.batch_type = 'continuous' AND n.status = 'completed'"
+        " ORDER BY n.completed_at DESC, n.id DESC LIMIT 1"
+    )
+    camera = "SELECT cam.name FROM cameras cam WHERE cam.id = b.camera_id"
+    # Scalar subqueries rather than joins: PostgreSQL plans them in about half the time,
+    # and planning is most of this statement's cost (it runs unprepared on every view).
+    link = (
+        f"SELECT {array}(sb.id, sb.display_order, sb.custom_title, sb.show_metadata, ({camera}),"
+        f" {batch('b')}, ({newest})) FROM timelapse_batches b WHERE b.id = sb.timelapse_batch_id"
+    )
+    links = f"SELECT {agg}(({link}){order}) FROM share_batches sb WHERE sb.share_id = shares.id"
+    look = f"SELECT {array}(c.theme_config, c.display_options) FROM share_customization c WHERE c.share_id = shares.id"
+    # CAST: PostgreSQL would hand psycopg json to parse; a key only needs the text.
+    return (
+        f"CAST({array}(shares.share_token, shares.slug, shares.title, shares.description, shares.share_type,"
+        f" shares.download_enabled, shares.embed_enabled, {_LOCKED}, ({look}), ({links})) AS TEXT)"
+    )
+
+
+@dataclass(frozen=True)
+class PageView:
+    """What one public page request learned in its single statement (see view_share)."""
+
+    share: Share  # only id, share_token, share_type, access_type and password_hash are loaded
+    content: str  # _content_sql's text: equal text, equal page
+
+    @property
+    def locked(self) -> bool:
+        """A password share: its statement did not count the view (see view_share)."""
+        return needs_password(self.share)
+
+
+# In the model's field order: Model.from_db pairs a partial row with the fields that way.
+_VIEW_FIELDS = ("id", "share_token", "share_type", "access_type", "password_hash")
+
+
+def view_share(token: str, *, count: bool = True) -> PageView | None:
+    """Find the live share a token names and count the view, in one statement.
+
+    UPDATE ... RETURNING checks the token (UUID or slug), is_active and expires_at,
+    adds one to view_count atomically (not for a locked share: see count_view) and
+    returns what the page needs to decide, so a page view is one database round
+    trip. None, like find_share, for unknown, inactive and expired alike.
+    """
+    field = Share._meta.get_field("share_token")
+    try:
+        column, value = "share_token", field.get_db_prep_value(UUID(token), connection)
+    except ValueError:
+        column, value = "slug", token
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    sql = _view_sql(connection.vendor, column)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [count, value, now])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row[:-1])
+    values[1] = field.to_python(values[1])  # SQLite returns the UUID as hex text
+    return PageView(share=Share.from_db(connection.alias, _VIEW_FIELDS, values), content=row[-1])
+
+
+@functools.cache
+def _view_sql(vendor: str, column: str) -> str:
+    # PostgreSQL: a view count is not worth a disk flush on every page view. A crash may
+    # lose the last few counts, never corrupt them (still WAL-logged). set_config(...,
+    # true) is SET LOCAL inside the statement's own transaction.
+    no_flush = (
+        " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush"
+        if vendor == "postgresql"
+        else ""
+    )
+    returning = ", ".join(f"shares.{name}" for name in _VIEW_FIELDS)
+    return (
+        f"UPDATE shares SET view_count = view_count + (CASE WHEN %s AND NOT {_LOCKED} THEN 1 ELSE 0 END){no_flush}"
+        f" WHERE shares.{column} = %s AND shares.is_active AND (shares.expires_at IS NULL OR shares.expires_at > %s)"
+        f" RETURNING {returning}, {_content_sql(vendor)}"
+    )
+
+
+@contextmanager
+def snapshot():
+    """A transaction whose queries all see one state of the database.
+
+    PostgreSQL's default (READ COMMITTED) gives each statement its own snapshot;
+    REPEATABLE READ gives the whole transaction one. A SQLite transaction already
+    reads one snapshot.
+    """
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
+
+def page_content_version(share_id: int) -> str | None:
+    """_content_sql's text for a share, read on its own (inside the caller's transaction)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_content_sql(connection.vendor)} FROM shares WHERE id = %s", [share_id])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def count_view(share: Share) -> None:

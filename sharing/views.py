@@ -20,7 +20,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpRespons
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_protect
@@ -163,76 +162,81 @@ def _meta(share: Share, videos: list[dict], *, locked: bool) -> dict:
     return meta
 
 
-def _content_key(share: Share, theme: services.Theme, page_number: str) -> str:
-    """Cache key for a page's rendered content: any edit to the share or its look changes it."""
-    custom = getattr(share, "customization", None)
-    version = hashlib.sha256(
-        repr(
-            (
-                share.title,
-                share.description,
-                share.share_type,
-                share.token,
-                share.download_enabled,
-                share.embed_enabled,
-                share.access_type,
-                theme,
-                custom.pk if custom else None,
-                page_number,
-            )
-        ).encode()
-    ).hexdigest()[:32]
-    return f"sharing:content:{share.pk}:{version}"
-
-
-def _page_content(request: HttpRequest, share: Share, theme: services.Theme) -> tuple[str, dict]:
-    """The page's rendered content and unfurl data: the videos, their facts, gallery frames."""
+def _render_page(request: HttpRequest, share: Share) -> HttpResponse:
+    """The whole page, rendered from the database: videos, their facts, gallery frames, unfurls."""
+    theme = services.theme_of(share)
     items = services.page_items(share)
     videos = _video_context(share, items)
-    context = {"share": share, "theme": theme, "videos": videos}
+    body = f"sharing/page_{share.share_type}_body.html"
+    context = {"share": share, "theme": theme, "videos": videos, "body_template": body}
     if share.share_type == Share.ShareType.INFO_PAGE and theme.options["show_date_range"]:
         ranges = _date_ranges(items)
         for video in videos:
             video["dates"] = ranges.get(video["batch"].pk)
     if share.share_type == Share.ShareType.GALLERY:
         context["frames"] = _gallery(request, share, items)
-    body = render_to_string(f"sharing/page_{share.share_type}_body.html", context, request=request)
-    return body, _meta(share, videos, locked=services.needs_password(share))
+    context["meta"] = _meta(share, videos, locked=services.needs_password(share))
+    return render(request, "sharing/page.html", context)
+
+
+def _cached_page(request: HttpRequest, token: str, view: services.PageView) -> HttpResponse:
+    """The page from this process's cache, keyed by everything it shows.
+
+    The key is a hash of services.view_share's content text (the share, its look, its
+    links and the batch each plays now), so an edit or a new render changes the key
+    and the next request renders afresh: nothing is ever invalidated by hand. Only the
+    CSP nonce differs between two requests for the same content, so the page is
+    stored split around it.
+    """
+    share = view.share
+    page_number = request.GET.get("page", "1") if share.share_type == Share.ShareType.GALLERY else ""
+    pages = caches[settings.SHARING_PAGE_CACHE]
+    nonce = str(request.csp_nonce).encode()
+    parts = pages.get(_page_key(share.pk, view.content, page_number))
+    if parts is not None:
+        response = HttpResponse(nonce.join(parts))
+    else:
+        # The page and the key it is stored under come from one snapshot, so a page is
+        # never stored under the key of an older state of the rows it was made from.
+        with services.snapshot():
+            content = services.page_content_version(share.pk)
+            fresh = services.find_share(token)
+            if fresh is None or content is None:
+                return not_found()
+            response = _render_page(request, fresh)
+        key = _page_key(share.pk, content, page_number)
+        pages.set(key, response.content.split(nonce), settings.SHARING_PAGE_CACHE_SECONDS)
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _page_key(share_pk: int, content: str, page_number: str) -> str:
+    digest = hashlib.sha256(content.encode()).hexdigest()
+    return f"sharing:page:{share_pk}:{page_number}:{digest}"
 
 
 @page_limit
 @require_http_methods(["GET", "HEAD"])
 def page(request: HttpRequest, token: str) -> HttpResponse:
-    preview = _is_preview(request)
-    share = services.find_share(token, include_inactive=preview)
-    if share is None:
+    if _is_preview(request):
+        # The operator's look from the admin: any state, not counted, never cached.
+        share = services.find_share(token, include_inactive=True)
+        return _render_page(request, share) if share else not_found()
+    # One statement finds the live share and counts the view (not for HEAD).
+    view = services.view_share(token, count=request.method == "GET")
+    if view is None:
         return not_found()
-    theme = services.theme_of(share)
-    if not (preview or _unlocked(request, share)):
-        context = {"share": share, "theme": theme, "meta": _meta(share, [], locked=True), "error": False}
-        return render(request, "sharing/unlock.html", context)
-    # The share row is read fresh on every request (revocation is immediate); the
-    # content under it may be a few seconds old (a new render, a reorder).
-    timeout = settings.SHARING_PAGE_CACHE_SECONDS
-    key = _content_key(share, theme, request.GET.get("page", "1"))
-    content_cache = caches[settings.SHARING_PAGE_CACHE]
-    cached = content_cache.get(key) if timeout and not preview else None
-    if cached is None:
-        cached = _page_content(request, share, theme)
-        if timeout and not preview:
-            content_cache.set(key, cached, timeout)
-    body, meta = cached
-    if not preview and request.method == "GET":
-        services.count_view(share)
-    context = {
-        "share": share,
-        "theme": theme,
-        "body": mark_safe(body),
-        "meta": meta,
-    }  # rendered with autoescape
-    response = render(request, "sharing/page.html", context)
-    response["Cache-Control"] = "private, no-cache"
-    return response
+    if view.locked:
+        if not _unlocked(request, view.share):
+            share = services.find_share(token)
+            if share is None:
+                return not_found()
+            theme = services.theme_of(share)
+            meta = _meta(share, [], locked=True)
+            return render(request, "sharing/unlock.html", {"share": share, "theme": theme, "meta": meta})
+        if request.method == "GET":
+            services.count_view(view.share)
+    return _cached_page(request, token, view)
 
 
 @unlock_limit

@@ -56,3 +56,14 @@ def test_enumeration_is_cut_off_by_the_redis_counter(client, settings, redis_lim
     assert client.get(f"/share/{share.token}").status_code == 429
     # The counter lives in Redis, where every gunicorn worker sees it.
     assert any(b"tl-test-sharing" in key for key in redis.Redis.from_url(REDIS_URL).keys("*"))
+
+
+def test_incr_of_a_missing_counter_is_an_error_and_keeps_the_expiry(redis_limits):
+    with pytest.raises(ValueError):
+        redis_limits.incr("gone")
+    assert redis_limits.get("gone") is None, "no counter without an expiry was made"
+
+    redis_limits.add("n", 1, timeout=60)
+    assert redis_limits.incr("n", 5) == 6
+    client = redis_limits._cache.get_client(write=True)
+    assert 0 < client.ttl(redis_limits.make_key("n")) <= 60
