@@ -106,9 +106,9 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
-# Share pages' rendered content: per process on purpose, so a short-lived copy needs
-# no network round trip (SHARING_PAGE_CACHE_SECONDS); the rate-limit counters, which
-# must be shared between processes, stay in the default cache.
+# Rendered share pages: per process on purpose, so a hit needs no network round trip;
+# their keys cover everything a page shows, so workers need not share them to be
+# correct. The rate-limit counters, which must be shared, stay in the default cache.
 CACHES["sharing_pages"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "sharing-pages",
@@ -294,58 +294,11 @@ if env.str("RATELIMIT_IP_META_KEY", default=""):
 SHARING_FILE_OFFLOAD = env.str("SHARING_FILE_OFFLOAD", default="")
 # nginx `internal` location that maps onto DATA_DIR (see README "Sharing").
 SHARING_ACCEL_REDIRECT_PREFIX = env.str("SHARING_ACCEL_REDIRECT_PREFIX", default="/protected/")
-# Seconds a share page's rendered content (videos, facts, frames) may be reused;
-# the share itself (active, expiry, password) is checked on every request. 0 = off.
-SHARING_PAGE_CACHE_SECONDS = env.int("SHARING_PAGE_CACHE_SECONDS", default=10)
-
-# --- Retention and cleanup ---
-# Keep every image this many days (a camera's retention_days overrides it).
-TIMELAPSER_RETENTION_DAYS = env.int("TIMELAPSER_RETENTION_DAYS", default=30)
-# After the retention period, thin instead of delete: "30:hour,180:day" keeps one image
-# per hour after 30 days and one per day after 180; "365:none" deletes after a year.
-# Empty: delete what is past retention. Parsed by captures.retention.parse_thinning_tiers.
-TIMELAPSER_THINNING_TIERS = env.str("TIMELAPSER_THINNING_TIERS", default="")
-TIMELAPSER_ATTEMPTS_RETENTION_DAYS = env.int("TIMELAPSER_ATTEMPTS_RETENTION_DAYS", default=90)
-# Below this share of free space under DATA_DIR an urgent cleanup runs.
-TIMELAPSER_DISK_LOW_PERCENT = env.float("TIMELAPSER_DISK_LOW_PERCENT", default=5.0)
-# Files under DATA_DIR/images no row refers to are removed once older than this,
-# so a capture still writing (row not yet committed) is never swept.
-TIMELAPSER_ORPHAN_GRACE_HOURS = env.int("TIMELAPSER_ORPHAN_GRACE_HOURS", default=6)
-# Maintenance (cleanup, disk checks) has its own queue, consumed by the capture
-# worker beside `capture`: it takes one worker slot, never a place in the capture
-# queue's line, and never waits behind an hour-long render.
-CELERY_TASK_ROUTES["timelapser.tasks.*"] = {"queue": "maintenance"}
-
-# --- Operator experience (notifications, dashboard) ---
-# Consecutive failed captures before "camera down" is sent (once; "back up" once on recovery).
-TIMELAPSER_NOTIFY_DOWN_AFTER = env.int("TIMELAPSER_NOTIFY_DOWN_AFTER", default=3)
-# --- render ---------------------------------------------------------------
-# x264 settings for every render (and the benchmark's bare ffmpeg baseline).
-TIMELAPSER_RENDER_PRESET = env.str("TIMELAPSER_RENDER_PRESET", default="veryfast")
-TIMELAPSER_RENDER_CRF = env.int("TIMELAPSER_RENDER_CRF", default=23)
-# A processing batch whose heartbeat is older than this lost its worker.
-TIMELAPSER_RENDER_HEARTBEAT_SECONDS = env.float("TIMELAPSER_RENDER_HEARTBEAT_SECONDS", default=2.0)
-TIMELAPSER_RENDER_STALE_SECONDS = env.int("TIMELAPSER_RENDER_STALE_SECONDS", default=120)
-TIMELAPSER_RENDER_MAX_ATTEMPTS = env.int("TIMELAPSER_RENDER_MAX_ATTEMPTS", default=3)
-TIMELAPSER_CONTINUOUS_FPS = env.int("TIMELAPSER_CONTINUOUS_FPS", default=30)
-# A burst of captures within this many seconds becomes one continuous update.
-TIMELAPSER_CONTINUOUS_COALESCE_SECONDS = env.int("TIMELAPSER_CONTINUOUS_COALESCE_SECONDS", default=30)
-CELERY_BEAT_SCHEDULE = {
-    **globals().get("CELERY_BEAT_SCHEDULE", {}),
-    "batches-recover-stale": {"task": "batches.tasks.recover_stale_batches", "schedule": 60.0},
-    "batches-periodic-continuous": {
-        "task": "batches.tasks.update_periodic_continuous",
-        "schedule": env.float("TIMELAPSER_CONTINUOUS_PERIOD_SECONDS", default=3600.0),
-    },
-}
 # Seconds a rendered share page is kept. Its key covers the share, its look, its links
 # and the batches they play (sharing.services.view_share), so edits and new renders show
 # at once; this bounds only what the key does not cover (frames cleanup removed from a
 # continuous batch's date range or gallery). The share is checked on every request. 0 = off.
 SHARING_PAGE_CACHE_SECONDS = env.int("SHARING_PAGE_CACHE_SECONDS", default=10)
-# Per process on purpose: a hit needs no network round trip, the keys make sharing
-# between workers unnecessary for correctness, and the rate-limit counters (which
-# must be shared) stay in the default cache.
 SHARING_PAGE_CACHE = "sharing_pages"
 
 # --- Operator: notifications and dashboard --------------------------------
