@@ -28,6 +28,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 import httpx
+import redis
 from django.conf import settings
 from django.core.cache import cache
 
@@ -339,20 +340,54 @@ def fetch_rtsp(secret: CameraSecret) -> bytes:
 # --- UniFi Protect Integration API ---------------------------------------------
 
 
-def _wait_for_slot(console: str, deadline: _Deadline) -> None:
+_slot_stores: dict[str, object] = {}
+
+
+def _slot_store():
+    """Where Protect request slots are claimed: one store for every worker process and host.
+
+    A shared cache (CACHE_URL: Redis, memcached) serves as is. The default cache is
+    local memory, one per process; then, when the broker is Redis (production), the
+    slots go to the broker's Redis, so the limit holds for the whole installation
+    without CACHE_URL. Only with neither (make run's filesystem broker, one capture
+    worker) is the limit per worker process.
+    """
+    if "locmem" not in settings.CACHES["default"]["BACKEND"].lower():
+        return cache
+    url = settings.CELERY_BROKER_URL or ""
+    if not url.startswith(("redis://", "rediss://")):
+        return cache
+    store = _slot_stores.get(url)
+    if store is None:
+        store = _slot_stores[url] = redis.Redis.from_url(url)
+    return store
+
+
+def _claim(key: str) -> bool:
+    store = _slot_store()
+    if store is cache:
+        return cache.add(key, 1, timeout=120)
+    try:
+        return bool(store.set(f"timelapser:{key}", 1, nx=True, ex=120))
+    except redis.RedisError:
+        # Redis unreachable: limit this process at least, rather than fail the capture.
+        return cache.add(key, 1, timeout=120)
+
+
+def _wait_for_slot(console: str, deadline: _Deadline) -> int:
     """At most PROTECT_RATE requests per second per console, across worker processes.
 
-    Each request claims one 1/rate-second slot with an atomic cache add (Redis in
-    production, shared by all workers) and sleeps until its slot begins. Never
-    the current slot: it may have begun long ago, and sending at once could put
-    two requests closer than 1/rate seconds apart.
+    Each request claims one 1/rate-second slot with an atomic add (see _slot_store)
+    and sleeps until its slot begins. Never the current slot: it may have begun long
+    ago, and sending at once could put two requests closer than 1/rate seconds apart.
+    Returns the slot claimed.
     """
     rate = option("PROTECT_RATE", 8)
     slot_seconds = 1.0 / rate
     bucket = opaque_key(console)
     first = int(time.time() / slot_seconds) + 1
     for slot in range(first, first + rate * 60):
-        if cache.add(f"protect-slot:{bucket}:{slot}", 1, timeout=120):
+        if _claim(f"protect-slot:{bucket}:{slot}"):
             wait = slot * slot_seconds - time.time()
             if wait > deadline.left():
                 raise CaptureError(
@@ -360,7 +395,7 @@ def _wait_for_slot(console: str, deadline: _Deadline) -> None:
                 )
             if wait > 0:
                 time.sleep(wait)
-            return
+            return slot
     raise CaptureError("timeout", "The console's request budget is used up for longer than the deadline.")
 
 
