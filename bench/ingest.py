@@ -6,7 +6,8 @@ picks another; the bench flushes it), starts a fake camera process and the captu
 as the Procfile's `worker` line starts it (pool, concurrency and prefetch included; CAPTURE_* variables
 apply as they do there), then enqueues capture tasks at a steady rate and reports what it sustained:
     ingest_captures_per_s=...   ingest_latency_p50_ms=...   ingest_latency_p99_ms=...
-Latency is from enqueueing the task to the image row's insert.
+Latency is from enqueueing the task to the image row's insert. BENCH_CAPTURE_WORKERS=N starts N
+copies of that worker (one per core is how to scale past one process's GIL; see README).
 
 CPU per capture is counted for every process on the path over the timed window, from /proc:
 the worker (all its processes), the fake camera, the PostgreSQL backends of the bench database,
@@ -84,9 +85,9 @@ def processes() -> list[tuple[int, int, str]]:
     return out
 
 
-def cpu_snapshot(worker_pid: int, camera_pid: int) -> dict[str, float]:
+def cpu_snapshot(worker_pids: list[int], camera_pid: int) -> dict[str, float]:
     procs = processes()
-    tree, frontier = {worker_pid}, [worker_pid]
+    tree, frontier = set(worker_pids), list(worker_pids)
     while frontier:
         parent = frontier.pop()
         for pid, ppid, _ in procs:
@@ -139,7 +140,7 @@ def main() -> None:
         text=True,
     )
     port = int(camera_proc.stdout.readline())
-    worker = None
+    worker, extra = None, []
     worker_log = (data_dir / "worker.log").open("w")
     try:
         import django
@@ -160,7 +161,19 @@ def main() -> None:
         command = procfile_worker(env)
         print("worker_command=" + shlex.join(["celery", *command[3:]]))
         # Its log goes to a file, as it would under a process manager.
+        workers = int(os.environ.get("BENCH_CAPTURE_WORKERS", "1"))
+        print(f"worker_processes={workers}")
         worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT)
+        extra = [
+            subprocess.Popen(
+                [*command[:-4], "--hostname", f"capture{n}@%h", *command[-2:]],
+                cwd=ROOT,
+                env=env,
+                stdout=worker_log,
+                stderr=subprocess.STDOUT,
+            )
+            for n in range(2, workers + 1)
+        ]
         # Warm up: the worker's processes connect and import before timing starts.
         base = datetime(2030, 1, 1, tzinfo=UTC)
         for n, camera_id in enumerate(ids[:20]):
@@ -173,7 +186,7 @@ def main() -> None:
 
         total = int(args.rate * args.seconds)
         sent_at: dict[tuple[int, datetime], float] = {}
-        cpu_before = cpu_snapshot(worker.pid, camera_proc.pid)
+        cpu_before = cpu_snapshot([worker.pid, *(p.pid for p in extra)], camera_proc.pid)
         enqueue_cpu = time.process_time()
         start = time.time()
         for n in range(total):
@@ -190,7 +203,7 @@ def main() -> None:
         deadline = time.time() + max(120, args.seconds * 5)
         while Image.objects.filter(capture_slot__gte=base).count() < total and time.time() < deadline:
             time.sleep(0.25)
-        cpu_after = cpu_snapshot(worker.pid, camera_proc.pid)
+        cpu_after = cpu_snapshot([worker.pid, *(p.pid for p in extra)], camera_proc.pid)
         load = os.getloadavg()[0]
 
         rows = list(
@@ -225,12 +238,13 @@ def main() -> None:
         print(f"projected_captures_per_s_2_idle_cores={2000 / pipeline:.0f}")
         print(f"load_average_1min={load:.1f}")
     finally:
-        if worker is not None and worker.poll() is None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        for process in [worker, *extra]:
+            if process is not None and process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
         worker_log.close()
         camera_proc.kill()
         camera_proc.wait()
