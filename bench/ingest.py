@@ -2,12 +2,11 @@
 
 Run from the repo root:  .venv/bin/python bench/ingest.py [--cameras 200] [--rate 250] [--seconds 20]
 It creates (and drops) the PostgreSQL database tl_bench_ingest, uses Redis DB 1 (BENCH_REDIS_URL
-picks another; the bench flushes it), starts a fake camera process and the capture worker exactly
-as the Procfile's `worker` line starts it (pool, concurrency and prefetch included; CAPTURE_* variables
-apply as they do there), then enqueues capture tasks at a steady rate and reports what it sustained:
+picks another; the bench flushes it), starts a fake camera process and the capture workers exactly
+as the Procfile's `worker` and `worker2` lines start them (pool, concurrency and prefetch included;
+CAPTURE_* variables apply as they do there), then enqueues capture tasks at a steady rate and reports what it sustained:
     ingest_captures_per_s=...   ingest_latency_p50_ms=...   ingest_latency_p99_ms=...
-Latency is from enqueueing the task to the image row's insert. BENCH_CAPTURE_WORKERS=N starts N
-copies of that worker (one per core is how to scale past one process's GIL; see README).
+Latency is from enqueueing the task to the image row's insert.
 
 CPU per capture is counted for every process on the path over the timed window, from /proc:
 the worker (all its processes), the fake camera, the PostgreSQL backends of the bench database,
@@ -50,15 +49,19 @@ def drop_database() -> None:
         conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
 
 
-def procfile_worker(env: dict) -> list[str]:
-    """The Procfile's `worker` command with ${VAR:-default} expanded, run by this Python."""
-    line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("worker:"))
-    command = re.sub(
-        r"\$\{(\w+):-([^}]*)\}", lambda m: env.get(m.group(1), m.group(2)), line.split(":", 1)[1]
-    )
-    argv = shlex.split(command)
-    assert argv[0] == "celery", argv
-    return [sys.executable, "-m", "celery", *argv[1:]]
+def procfile_workers(env: dict) -> list[list[str]]:
+    """The Procfile's capture workers (`worker`, `worker2`, ...) with ${VAR:-default} expanded,
+    each run by this Python."""
+    commands = []
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if not re.fullmatch(r"worker\d*", name):
+            continue
+        command = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: env.get(m.group(1), m.group(2)), command)
+        argv = shlex.split(command)
+        assert argv[0] == "celery", argv
+        commands.append([sys.executable, "-m", "celery", *argv[1:]])
+    return commands
 
 
 def cpu_seconds(pid: int) -> float:
@@ -140,7 +143,7 @@ def main() -> None:
         text=True,
     )
     port = int(camera_proc.stdout.readline())
-    worker, extra = None, []
+    workers: list[subprocess.Popen] = []
     worker_log = (data_dir / "worker.log").open("w")
     try:
         import django
@@ -158,21 +161,13 @@ def main() -> None:
             ).pk
             for i in range(args.cameras)
         ]
-        command = procfile_worker(env)
-        print("worker_command=" + shlex.join(["celery", *command[3:]]))
-        # Its log goes to a file, as it would under a process manager.
-        workers = int(os.environ.get("BENCH_CAPTURE_WORKERS", "1"))
-        print(f"worker_processes={workers}")
-        worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT)
-        extra = [
-            subprocess.Popen(
-                [*command[:-4], "--hostname", f"capture{n}@%h", *command[-2:]],
-                cwd=ROOT,
-                env=env,
-                stdout=worker_log,
-                stderr=subprocess.STDOUT,
-            )
-            for n in range(2, workers + 1)
+        # As the Procfile runs them; their logs go to a file, as under a process manager.
+        commands = procfile_workers(env)
+        for command in commands:
+            print("worker_command=" + shlex.join(["celery", *command[3:]]))
+        workers = [
+            subprocess.Popen(command, cwd=ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT)
+            for command in commands
         ]
         # Warm up: the worker's processes connect and import before timing starts.
         base = datetime(2030, 1, 1, tzinfo=UTC)
@@ -186,7 +181,7 @@ def main() -> None:
 
         total = int(args.rate * args.seconds)
         sent_at: dict[tuple[int, datetime], float] = {}
-        cpu_before = cpu_snapshot([worker.pid, *(p.pid for p in extra)], camera_proc.pid)
+        cpu_before = cpu_snapshot([w.pid for w in workers], camera_proc.pid)
         enqueue_cpu = time.process_time()
         start = time.time()
         for n in range(total):
@@ -203,7 +198,7 @@ def main() -> None:
         deadline = time.time() + max(120, args.seconds * 5)
         while Image.objects.filter(capture_slot__gte=base).count() < total and time.time() < deadline:
             time.sleep(0.25)
-        cpu_after = cpu_snapshot([worker.pid, *(p.pid for p in extra)], camera_proc.pid)
+        cpu_after = cpu_snapshot([w.pid for w in workers], camera_proc.pid)
         load = os.getloadavg()[0]
 
         rows = list(
@@ -238,8 +233,8 @@ def main() -> None:
         print(f"projected_captures_per_s_2_idle_cores={2000 / pipeline:.0f}")
         print(f"load_average_1min={load:.1f}")
     finally:
-        for process in [worker, *extra]:
-            if process is not None and process.poll() is None:
+        for process in workers:
+            if process.poll() is None:
                 process.terminate()
                 try:
                     process.wait(timeout=20)

@@ -128,5 +128,5 @@ def test_procfile_worker_captures_keeps_its_connection_and_logs_no_line_per_task
             worker.kill()
         sender.close()
     output = log.read_text()
-    assert re.search(r"capture@\S+ ready\.", output) and "concurrency: 16 (thread)" in output
+    assert re.search(r"capture@\S+ ready\.", output) and "concurrency: 8 (thread)" in output
     assert "] received" not in output and "succeeded in" not in output
