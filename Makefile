@@ -23,8 +23,8 @@ venv: $(VENV)/.installed
 run: venv
 	@$(BIN)/python -m timelapser.keygen
 	$(BIN)/python manage.py bootstrap
-	@echo "Starting web (http://$(BIND)), capture worker, render worker and beat. Ctrl-C stops all."
-	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start web worker renderer beat
+	@echo "Starting web (http://$(BIND)), capture workers, render worker and beat. Ctrl-C stops all."
+	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start web worker worker2 renderer beat
 
 lint: venv
 	$(BIN)/ruff check .

@@ -1,19 +1,25 @@
 """End-to-end capture throughput: fake camera -> Celery worker (Redis) -> file + PostgreSQL row.
 
 Run from the repo root:  .venv/bin/python bench/ingest.py [--cameras 200] [--rate 250] [--seconds 20]
-                         [--concurrency 8]
-It creates (and drops) the PostgreSQL database tl_bench_ingest, uses Redis DB 1,
-starts a fake camera process and a real Celery worker on the capture queue, then
-enqueues capture tasks at a steady rate and reports what the worker sustained:
+It creates (and drops) the PostgreSQL database tl_bench_ingest, uses Redis DB 1 (BENCH_REDIS_URL
+picks another; the bench flushes it), starts a fake camera process and the capture workers exactly
+as the Procfile's `worker` and `worker2` lines start them (pool, concurrency and prefetch included;
+CAPTURE_* variables apply as they do there), then enqueues capture tasks at a steady rate and reports what it sustained:
     ingest_captures_per_s=...   ingest_latency_p50_ms=...   ingest_latency_p99_ms=...
 Latency is from enqueueing the task to the image row's insert.
+
+CPU per capture is counted for every process on the path over the timed window, from /proc:
+the worker (all its processes), the fake camera, the PostgreSQL backends of the bench database,
+redis-server (shared with whatever else uses it) and this process's enqueueing. On a shared
+machine these say more than wall-clock figures: 2 idle cores give about 2000 / pipeline ms per second.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import resource
+import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -24,7 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 DB_NAME = "tl_bench_ingest"
-BROKER = "redis://127.0.0.1:6379/1"
+BROKER = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1")
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def recreate_database() -> None:
@@ -35,12 +42,75 @@ def recreate_database() -> None:
         conn.execute(f"CREATE DATABASE {DB_NAME}")
 
 
+def drop_database() -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+
+
+def procfile_workers(env: dict) -> list[list[str]]:
+    """The Procfile's capture workers (`worker`, `worker2`, ...) with ${VAR:-default} expanded,
+    each run by this Python."""
+    commands = []
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if not re.fullmatch(r"worker\d*", name):
+            continue
+        command = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: env.get(m.group(1), m.group(2)), command)
+        argv = shlex.split(command)
+        assert argv[0] == "celery", argv
+        commands.append([sys.executable, "-m", "celery", *argv[1:]])
+    return commands
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (all its threads); 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def processes() -> list[tuple[int, int, str]]:
+    """(pid, parent pid, command line) of every process."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        out.append((int(entry.name), parent, cmdline))
+    return out
+
+
+def cpu_snapshot(worker_pids: list[int], camera_pid: int) -> dict[str, float]:
+    procs = processes()
+    tree, frontier = set(worker_pids), list(worker_pids)
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid, _ in procs:
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return {
+        "worker": sum(cpu_seconds(pid) for pid in tree),
+        "camera": cpu_seconds(camera_pid),
+        # Backends serving the bench database (the worker's and this process's connections).
+        "postgres": sum(cpu_seconds(pid) for pid, _, cmd in procs if f" {DB_NAME} " in cmd),
+        "redis": sum(cpu_seconds(pid) for pid, _, cmd in procs if cmd.startswith("redis-server")),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cameras", type=int, default=200)
     parser.add_argument("--rate", type=float, default=250.0, help="tasks enqueued per second")
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
 
     from cryptography.fernet import Fernet
@@ -53,13 +123,12 @@ def main() -> None:
         "TIMELAPSER_DATA_DIR": str(data_dir),
         "SECRET_KEY": "bench-only-secret-key-" + "z" * 40,
         "TIMELAPSER_SECRETS_KEY": Fernet.generate_key().decode(),
-        "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
     }
     os.environ.update(env)
     recreate_database()
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-    subprocess.run(["redis-cli", "-n", "1", "FLUSHDB"], check=True, capture_output=True)
+    subprocess.run(["redis-cli", "-u", BROKER, "FLUSHDB"], check=True, capture_output=True)
 
     camera_proc = subprocess.Popen(
         [
@@ -74,7 +143,8 @@ def main() -> None:
         text=True,
     )
     port = int(camera_proc.stdout.readline())
-    worker = None
+    workers: list[subprocess.Popen] = []
+    worker_log = (data_dir / "worker.log").open("w")
     try:
         import django
 
@@ -91,30 +161,14 @@ def main() -> None:
             ).pk
             for i in range(args.cameras)
         ]
-        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "timelapser",
-                "worker",
-                "-Q",
-                "capture",
-                "-c",
-                str(args.concurrency),
-                "--prefetch-multiplier",
-                "4",
-                "-l",
-                "WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
+        # As the Procfile runs them; their logs go to a file, as under a process manager.
+        commands = procfile_workers(env)
+        for command in commands:
+            print("worker_command=" + shlex.join(["celery", *command[3:]]))
+        workers = [
+            subprocess.Popen(command, cwd=ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT)
+            for command in commands
+        ]
         # Warm up: the worker's processes connect and import before timing starts.
         base = datetime(2030, 1, 1, tzinfo=UTC)
         for n, camera_id in enumerate(ids[:20]):
@@ -124,10 +178,11 @@ def main() -> None:
         deadline = time.time() + 60
         while Image.objects.count() < 20 and time.time() < deadline:
             time.sleep(0.2)
-        warm = Image.objects.count()
 
         total = int(args.rate * args.seconds)
         sent_at: dict[tuple[int, datetime], float] = {}
+        cpu_before = cpu_snapshot([w.pid for w in workers], camera_proc.pid)
+        enqueue_cpu = time.process_time()
         start = time.time()
         for n in range(total):
             due = start + n / args.rate
@@ -139,9 +194,12 @@ def main() -> None:
             sent_at[(camera_id, slot)] = time.time()
             capture_camera.apply_async((camera_id, slot.isoformat()), queue="capture")
         enqueue_seconds = time.time() - start
+        enqueue_cpu = time.process_time() - enqueue_cpu
         deadline = time.time() + max(120, args.seconds * 5)
         while Image.objects.filter(capture_slot__gte=base).count() < total and time.time() < deadline:
             time.sleep(0.25)
+        cpu_after = cpu_snapshot([w.pid for w in workers], camera_proc.pid)
+        load = os.getloadavg()[0]
 
         rows = list(
             Image.objects.filter(capture_slot__gte=base).values_list(
@@ -156,49 +214,40 @@ def main() -> None:
         )
         last = max(created.timestamp() for _, _, created in rows)
         elapsed = last - start
-        files = sum(1 for p in (data_dir / "images").rglob("*.jpg"))
-        failed = total - done
+        files = sum(1 for p in (data_dir / "images").rglob("*.jpg") if p.stat().st_mtime >= start)
         print(f"cameras={args.cameras}")
-        print(f"worker_concurrency={args.concurrency}")
         print(f"tasks={total}")
         print(f"enqueue_rate_per_s={total / enqueue_seconds:.1f}")
         print(f"images_stored={done}")
-        print(f"files_on_disk={files - warm}")
-        print(f"missing={failed}")
+        print(f"files_on_disk={files}")
+        print(f"missing={total - done}")
         print(f"ingest_captures_per_s={done / elapsed:.1f}")
         print(f"ingest_latency_p50_ms={latencies[len(latencies) // 2]:.1f}")
         print(f"ingest_latency_p99_ms={latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]:.1f}")
-        # CPU the worker (all its pool processes) spent per stored image, counted
-        # once the worker has exited and been reaped. On a shared machine this says
-        # more than wall-clock throughput: 2 idle cores give about 2000 / this many per second.
-        worker.terminate()
-        worker.wait(timeout=60)
-        used = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu_ms = ((used.ru_utime + used.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)) * 1000
-        print(f"worker_cpu_ms_per_capture={cpu_ms / max(1, done + warm):.2f}")
-        print(f"projected_captures_per_s_2_idle_cores={2000 / (cpu_ms / max(1, done + warm)):.0f}")
-        print(f"load_average_1min={os.getloadavg()[0]:.1f}")
+        per = {name: (cpu_after[name] - cpu_before[name]) * 1000 / max(1, done) for name in cpu_before}
+        per["enqueue"] = enqueue_cpu * 1000 / max(1, total)
+        for name in ("worker", "camera", "postgres", "redis", "enqueue"):
+            print(f"{name}_cpu_ms_per_capture={per[name]:.2f}")
+        pipeline = sum(per.values())
+        print(f"pipeline_cpu_ms_per_capture={pipeline:.2f}")
+        print(f"projected_captures_per_s_2_idle_cores={2000 / pipeline:.0f}")
+        print(f"load_average_1min={load:.1f}")
     finally:
-        if worker is not None and worker.poll() is None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        for process in workers:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        worker_log.close()
         camera_proc.kill()
         camera_proc.wait()
         from django.db import connections
 
         connections.close_all()
         subprocess.run(["rm", "-rf", str(data_dir)], check=False)
-        recreate_database_drop_only()
-
-
-def recreate_database_drop_only() -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        drop_database()
 
 
 if __name__ == "__main__":

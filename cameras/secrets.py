@@ -155,8 +155,11 @@ def _read_all() -> dict[str, dict]:
     except FileNotFoundError:
         return {}
     stamp = (str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino, tuple(settings.TIMELAPSER_SECRETS_KEYS))
-    if stamp in _cache:
-        return _cache[stamp]
+    # One look-up, not `in` then `[]`: the capture worker's threads share this cache
+    # and another may clear it in between when the file changes.
+    cached = _cache.get(stamp)
+    if cached is not None:
+        return cached
     try:
         entries = json.loads(_fernet().decrypt(path.read_bytes()))
     except InvalidToken as exc:

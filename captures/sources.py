@@ -17,14 +17,18 @@ never contains the URL, the host, the credentials or raw library/ffmpeg text
 from __future__ import annotations
 
 import email.utils
+import os
 import re
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 import httpx
+import redis
 from django.conf import settings
 from django.core.cache import cache
 
@@ -251,43 +255,83 @@ def _ffmpeg_reason(stderr: str) -> str:
     return "ffmpeg could not grab a frame from the RTSP stream."
 
 
+# What ffmpeg may open: the ffconcat file, then RTSP(S) over TCP/TLS, with SRTP for
+# UniFi's ?enableSrtp streams. Nothing else (no http, no other files).
+RTSP_PROTOCOLS = "file,rtsp,rtsps,tcp,tls,udp,rtp,srtp,crypto"
+
+
+def _ffconcat(url: str, socket_timeout_us: int) -> str:
+    """An ffconcat script naming the stream, so the URL is never in ffmpeg's argv.
+
+    ffmpeg's arguments are world-readable (ps, /proc/PID/cmdline) and the URL
+    holds the NVR's host, the RTSP alias (itself a credential: anyone with it can
+    watch) and maybe a password. Per-input options ride along as `option` lines.
+    """
+    if any(ord(char) < 32 or ord(char) == 127 for char in url):
+        raise CaptureError("error", "The camera URL contains control characters.")
+    quoted = "'" + url.replace("'", "'\\''") + "'"
+    return (
+        "ffconcat version 1.0\n"
+        f"file {quoted}\n"
+        "option rtsp_transport tcp\n"
+        f"option timeout {socket_timeout_us}\n"
+    )
+
+
 def fetch_rtsp(secret: CameraSecret) -> bytes:
     """One full-resolution frame as JPEG, via imageio-ffmpeg's ffmpeg over TCP.
 
-    The process is killed at the deadline, so a stalled stream never holds a worker.
+    The URL reaches ffmpeg in a 0600 file in a private temp dir, deleted
+    afterwards; its environment is minimal (camera URLs may live in ours). The
+    process is killed at the deadline, so a stalled stream never holds a worker.
     """
     deadline = option("RTSP_DEADLINE", option("DEADLINE", 20.0))
     socket_timeout_us = int(option("READ_TIMEOUT", 10.0) * 1_000_000)
-    command = [
-        _ffmpeg(),
-        "-nostdin",
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-rtsp_transport",
-        "tcp",
-        "-timeout",
-        str(socket_timeout_us),
-        "-i",
-        _rtsp_url_with_credentials(secret),
-        "-frames:v",
-        "1",
-        "-an",
-        "-f",
-        "image2",
-        "-c:v",
-        "mjpeg",
-        "-q:v",
-        "2",
-        "pipe:1",
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        out, err = process.communicate(timeout=deadline)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        raise CaptureError("timeout", "The RTSP stream gave no frame within the capture deadline.") from None
+    script = _ffconcat(_rtsp_url_with_credentials(secret), socket_timeout_us)
+    with tempfile.TemporaryDirectory(prefix="timelapser-rtsp-") as private:  # mode 0700
+        source = str(Path(private) / "stream.ffconcat")
+        fd = os.open(source, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(script)
+        command = [
+            _ffmpeg(),
+            "-nostdin",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-f",
+            "concat",
+            "-safe",
+            "0",
+            "-protocol_whitelist",
+            RTSP_PROTOCOLS,
+            "-i",
+            source,
+            "-frames:v",
+            "1",
+            "-an",
+            "-f",
+            "image2",
+            "-c:v",
+            "mjpeg",
+            "-q:v",
+            "2",
+            "pipe:1",
+        ]
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C"},
+        )
+        try:
+            out, err = process.communicate(timeout=deadline)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise CaptureError(
+                "timeout", "The RTSP stream gave no frame within the capture deadline."
+            ) from None
     if process.returncode != 0 or not out:
         raise CaptureError("failed", _ffmpeg_reason(err.decode(errors="replace")))
     return out
@@ -296,20 +340,54 @@ def fetch_rtsp(secret: CameraSecret) -> bytes:
 # --- UniFi Protect Integration API ---------------------------------------------
 
 
-def _wait_for_slot(console: str, deadline: _Deadline) -> None:
+_slot_stores: dict[str, object] = {}
+
+
+def _slot_store():
+    """Where Protect request slots are claimed: one store for every worker process and host.
+
+    A shared cache (CACHE_URL: Redis, memcached) serves as is. The default cache is
+    local memory, one per process; then, when the broker is Redis (production), the
+    slots go to the broker's Redis, so the limit holds for the whole installation
+    without CACHE_URL. Only with neither (make run's filesystem broker, one capture
+    worker) is the limit per worker process.
+    """
+    if "locmem" not in settings.CACHES["default"]["BACKEND"].lower():
+        return cache
+    url = settings.CELERY_BROKER_URL or ""
+    if not url.startswith(("redis://", "rediss://")):
+        return cache
+    store = _slot_stores.get(url)
+    if store is None:
+        store = _slot_stores[url] = redis.Redis.from_url(url)
+    return store
+
+
+def _claim(key: str) -> bool:
+    store = _slot_store()
+    if store is cache:
+        return cache.add(key, 1, timeout=120)
+    try:
+        return bool(store.set(f"timelapser:{key}", 1, nx=True, ex=120))
+    except redis.RedisError:
+        # Redis unreachable: limit this process at least, rather than fail the capture.
+        return cache.add(key, 1, timeout=120)
+
+
+def _wait_for_slot(console: str, deadline: _Deadline) -> int:
     """At most PROTECT_RATE requests per second per console, across worker processes.
 
-    Each request claims one 1/rate-second slot with an atomic cache add (Redis in
-    production, shared by all workers) and sleeps until its slot begins. Never
-    the current slot: it may have begun long ago, and sending at once could put
-    two requests closer than 1/rate seconds apart.
+    Each request claims one 1/rate-second slot with an atomic add (see _slot_store)
+    and sleeps until its slot begins. Never the current slot: it may have begun long
+    ago, and sending at once could put two requests closer than 1/rate seconds apart.
+    Returns the slot claimed.
     """
     rate = option("PROTECT_RATE", 8)
     slot_seconds = 1.0 / rate
     bucket = opaque_key(console)
     first = int(time.time() / slot_seconds) + 1
     for slot in range(first, first + rate * 60):
-        if cache.add(f"protect-slot:{bucket}:{slot}", 1, timeout=120):
+        if _claim(f"protect-slot:{bucket}:{slot}"):
             wait = slot * slot_seconds - time.time()
             if wait > deadline.left():
                 raise CaptureError(
@@ -317,7 +395,7 @@ def _wait_for_slot(console: str, deadline: _Deadline) -> None:
                 )
             if wait > 0:
                 time.sleep(wait)
-            return
+            return slot
     raise CaptureError("timeout", "The console's request budget is used up for longer than the deadline.")
 
 

@@ -53,7 +53,12 @@ def test_make_run_serves_the_admin_and_starts_worker_and_beat(tmp_path):
                     login_page = httpx.get(f"http://127.0.0.1:{port}/admin/login/", timeout=2)
             started = all(
                 re.search(pattern, output)
-                for pattern in (r"capture@\S+ ready\.", r"render@\S+ ready\.", "beat: Starting")
+                for pattern in (
+                    r"capture@\S+ ready\.",
+                    r"capture2@\S+ ready\.",
+                    r"render@\S+ ready\.",
+                    "beat: Starting",
+                )
             )
             if login_page is not None and started:
                 break
@@ -62,6 +67,7 @@ def test_make_run_serves_the_admin_and_starts_worker_and_beat(tmp_path):
         assert login_page is not None and login_page.status_code == 200, output
         assert b"Timelapser" in login_page.content
         assert re.search(r"capture@\S+ ready\.", output), output
+        assert re.search(r"capture2@\S+ ready\.", output), output
         assert re.search(r"render@\S+ ready\.", output), output
         assert "beat: Starting" in output
         assert "Created admin user 'admin'" in output
@@ -69,7 +75,7 @@ def test_make_run_serves_the_admin_and_starts_worker_and_beat(tmp_path):
         assert "manage.py demo" in output  # the hint while no camera exists
 
         pids = [int(pid) for pid in re.findall(r"started \(pid=(\d+)\)", output)]
-        assert len(pids) == 4, output
+        assert len(pids) == 5, output  # web, two capture workers, renderer, beat
     finally:
         os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=60)

@@ -112,7 +112,11 @@ def on_capture_failed(sender, camera, attempt=None, **kwargs) -> None:
 
 
 def on_image_captured(sender, camera, image=None, **kwargs) -> None:
-    camera_recovered(camera)
+    # The pipeline read down_notified_at in the transaction that stored the image
+    # (captures.ingest), so the common case, a camera that was never reported
+    # down, costs no query on every capture.
+    if camera.down_notified_at is not None:
+        camera_recovered(camera)
 
 
 # --- Render failed, disk low -------------------------------------------------

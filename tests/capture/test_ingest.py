@@ -176,3 +176,73 @@ def test_odd_exif_values_do_not_break_the_insert(data_dir):
     image.refresh_from_db()
     assert image.processing_metadata["exif"]["Make"] == "CamCorp"
     assert "XResolution" not in image.processing_metadata["exif"]
+
+
+def test_stored_image_matches_its_row(add, camera_server):
+    """GIVEN a camera with a day counter WHEN it captures THEN the returned image and attempt
+    are the rows as stored, day number (computed by the database on PostgreSQL) included."""
+    from datetime import date
+
+    camera = add(
+        "counted", camera_server.url(), day_counter_enabled=True, day_counter_start_date=date(2020, 1, 1)
+    )
+    outcome = ingest.capture(camera, slot=datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    stored = Image.objects.get(pk=outcome.image.pk)
+    assert stored.day_number is not None and outcome.image.day_number == stored.day_number
+    assert outcome.image.capture_slot == stored.capture_slot == datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    assert stored.processing_metadata == outcome.image.processing_metadata
+    assert CaptureAttempt.objects.get(pk=outcome.attempt.pk).image_id == stored.pk
+    assert not outcome.image._state.adding
+
+
+def test_a_slot_taken_meanwhile_leaves_the_callers_transaction_usable(add, camera_server, data_dir):
+    """Two runs of one slot race: the loser's insert fails on the unique slot, its file goes,
+    and the transaction it ran in (here the test's) can still be used."""
+    from django.db import IntegrityError
+
+    camera = add("raced", camera_server.url())
+    slot = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    frame = camera_server.frames[3]
+    first = ingest.store(camera, frame, datetime(2026, 1, 1, 12, 0, 1, tzinfo=UTC), slot=slot)
+    with pytest.raises(IntegrityError):
+        ingest.store(camera, frame, datetime(2026, 1, 1, 12, 0, 2, tzinfo=UTC), slot=slot)
+    assert list(Image.objects.filter(camera=camera).values_list("pk", flat=True)) == [first.image.pk]
+    assert files_under(data_dir / "images") == [data_dir / first.image.file_path]
+    assert CaptureAttempt.objects.filter(camera=camera).count() == 1
+
+
+def test_success_of_a_camera_never_reported_down_costs_no_notification_query(
+    add, camera_server, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    camera = add("healthy", camera_server.url())
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert ingest.capture(camera).ok
+    with django_assert_num_queries(0):
+        for callback in callbacks:
+            callback()
+
+
+def test_camera_reported_down_elsewhere_is_announced_back_up(
+    add, camera_server, django_capture_on_commit_callbacks
+):
+    """GIVEN a worker holding a camera loaded before another worker reported it down
+    WHEN it captures successfully THEN the camera is marked up again (the "back up" notice)."""
+    from django.utils import timezone
+
+    camera = add("flappy", camera_server.url())
+    Camera.objects.filter(pk=camera.pk).update(down_notified_at=timezone.now(), connection_failures=5)
+    assert camera.down_notified_at is None  # this object has not seen it
+    with django_capture_on_commit_callbacks(execute=True):
+        assert ingest.capture(camera).ok
+    camera.refresh_from_db()
+    assert camera.down_notified_at is None and camera.connection_failures == 0
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_capture_costs_two_queries_on_postgresql(add, camera_server, django_assert_num_queries):
+    """The slot check with the previous hash, then one statement for image, attempt and health
+    (outside a transaction, as in the worker: no BEGIN, COMMIT or savepoint round trips)."""
+    camera = add("lean", camera_server.url())
+    with django_assert_num_queries(2):
+        assert ingest.capture(camera, slot=datetime(2026, 1, 1, tzinfo=UTC)).ok

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from captures import ingest
+from captures import ingest, sources
 from captures.fakecamera import FakeProtectConsole, self_signed_cert
 from captures.models import CaptureAttempt
 
@@ -80,3 +80,25 @@ def test_at_most_eight_requests_per_second_per_console(add, console, settings):
     # Any nine consecutive requests span at least one second (eight slots of 1/8 s).
     spans = [times[i + 8] - times[i] for i in range(len(times) - 8)]
     assert min(spans) >= 0.95, spans
+
+
+def test_request_slots_are_shared_through_the_redis_broker_without_a_shared_cache(settings):
+    """GIVEN the default per-process cache and a Redis broker (production without CACHE_URL)
+    WHEN two worker processes ask for a slot for the same console THEN they get different
+    slots: the budget is per console, not per process."""
+    import uuid
+
+    from django.core.cache import cache
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/1"
+    slot = f"protect-slot:test-{uuid.uuid4().hex}:1"
+    assert sources._claim(slot) is True
+    cache.clear()  # what a second process sees: an empty local-memory cache
+    assert sources._claim(slot) is False
+
+
+def test_without_redis_the_request_slots_stay_in_the_local_cache(settings):
+    from django.core.cache import cache
+
+    settings.CELERY_BROKER_URL = "filesystem://"
+    assert sources._slot_store() is cache
