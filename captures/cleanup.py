@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from batches.models import TimelapseBatch
 from cameras.models import Camera
-from captures import retention
+from captures import retention, thumbnails
 from captures.models import CaptureAttempt, Image
 from sharing.models import ShareBatch
 
@@ -97,6 +97,7 @@ class Report:
     cameras: list[CameraReport] = field(default_factory=list)
     orphan_files: int = 0
     orphan_bytes: int = 0
+    thumbnails_removed: int = 0
     attempts_pruned: int = 0
     outputs_removed: int = 0
     shares_repointed: int = 0
@@ -130,6 +131,7 @@ def run_cleanup(
         if not camera_names:
             # Whole-installation steps; a run for one camera stays about that camera.
             report.orphan_files, report.orphan_bytes = sweep_orphan_files(now=now, dry_run=dry_run)
+            report.thumbnails_removed = thumbnails.sweep_stale(dry_run=dry_run)
             report.attempts_pruned = prune_attempts(now=now, dry_run=dry_run)
             report.outputs_removed, report.shares_repointed = remove_superseded_outputs(dry_run=dry_run)
     return report

@@ -8,6 +8,7 @@ thumbnail, and the per-camera folder goes with `rm -r` when a camera does.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -43,12 +44,16 @@ def image_path(image) -> Path | None:
     return path
 
 
+def cache_root() -> Path:
+    return Path(settings.DATA_DIR) / "cache" / "thumbnails"
+
+
 def thumbnail_file(image, size: tuple[int, int] = CARD) -> Path:
     """Path of the image's thumbnail fitting `size`, made now if it is not cached yet."""
     source = image_path(image)
     if source is None:
         raise ThumbnailUnavailable("image file missing or outside the data directory")
-    cache_dir = Path(settings.DATA_DIR) / "cache" / "thumbnails" / str(image.camera_id)
+    cache_dir = cache_root() / str(image.camera_id)
     target = cache_dir / f"{image.pk}-{source.stat().st_mtime_ns:x}-{size[0]}x{size[1]}.jpg"
     if target.exists():
         return target
@@ -68,3 +73,45 @@ def thumbnail_file(image, size: tuple[int, int] = CARD) -> Path:
     finally:
         Path(tmp).unlink(missing_ok=True)
     return target
+
+
+def sweep_stale(*, dry_run: bool = False) -> int:
+    """Remove thumbnails whose image row is gone (deleted by cleanup or by hand).
+
+    Cleanup deletes images by the ten thousand and never looks here (most images
+    never get a thumbnail); this pass over the cache, which holds only images
+    someone viewed, catches up. One query per camera folder, in chunks.
+    Returns how many files went (or would go).
+    """
+    from captures.models import Image
+
+    root = cache_root()
+    if not root.is_dir():
+        return 0
+    removed = 0
+    for folder in root.iterdir():
+        if not folder.is_dir() or not folder.name.isdigit():
+            continue
+        by_image: dict[int, list[Path]] = {}
+        for thumb in folder.glob("*.jpg"):
+            image_id, _, _rest = thumb.name.partition("-")
+            if image_id.isdigit():
+                by_image.setdefault(int(image_id), []).append(thumb)
+        ids = sorted(by_image)
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            alive = set(
+                Image.objects.filter(camera_id=int(folder.name), pk__in=chunk).values_list("pk", flat=True)
+            )
+            for image_id in chunk:
+                if image_id in alive:
+                    continue
+                for thumb in by_image[image_id]:
+                    removed += 1
+                    if not dry_run:
+                        thumb.unlink(missing_ok=True)
+        if not dry_run:
+            # A deleted camera's folder ends empty; rmdir refuses a folder still in use.
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+    return removed

@@ -115,3 +115,29 @@ def test_admin_and_gallery_thumbnails_share_one_cache_folder(data_dir, image_on_
     assert {card, gallery} == set(folder.iterdir())
     assert card.name.endswith("-320x240.jpg") and gallery.name.endswith("-320x1280.jpg")
     assert thumbnail_file(image_on_disk, CARD) == card  # reused, not made again
+
+
+def test_cleanup_removes_thumbnails_of_deleted_images_and_keeps_the_rest(data_dir):
+    from captures.cleanup import run_cleanup
+    from captures.thumbnails import GALLERY, thumbnail_file
+
+    camera = make_camera(name="Garden")
+    images = []
+    for n in range(2):
+        relative = f"images/{camera.pk}/frame-{n}.jpg"
+        path = data_dir / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        PILImage.new("RGB", (640, 480), (40, 200, 40)).save(path, "JPEG")
+        images.append(make_image(camera, file_path=relative, file_size_bytes=path.stat().st_size))
+    kept, gone = images
+    kept_thumb = thumbnail_file(kept)
+    gone_thumbs = [thumbnail_file(gone), thumbnail_file(gone, GALLERY)]
+    gone.delete()
+
+    assert run_cleanup(dry_run=True).thumbnails_removed == 2
+    assert all(thumb.exists() for thumb in gone_thumbs), "a dry run removes nothing"
+
+    assert run_cleanup().thumbnails_removed == 2
+    assert kept_thumb.exists()
+    assert not any(thumb.exists() for thumb in gone_thumbs)
+    assert run_cleanup().thumbnails_removed == 0

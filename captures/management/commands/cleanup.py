@@ -50,6 +50,7 @@ class Command(BaseCommand):
         if not camera:
             self.stdout.write(
                 f"Orphan files: {verb} {report.orphan_files} ({_size(report.orphan_bytes)}). "
+                f"Thumbnails of deleted images: {verb} {report.thumbnails_removed}. "
                 f"Capture attempts: {verb} {report.attempts_pruned}. "
                 f"Superseded continuous videos: {verb} {report.outputs_removed} "
                 f"({report.shares_repointed} share links moved to the newest)."
