@@ -29,6 +29,26 @@ def database_url() -> str:
     return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
+def worker_env(settings, data_dir, **extra: str) -> dict[str, str]:
+    """The environment of a worker that uses this test's database, data dir and secrets key."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": REDIS,
+        "TIMELAPSER_DATA_DIR": str(data_dir),
+        "TIMELAPSER_SECRETS_KEY": settings.TIMELAPSER_SECRETS_KEYS[0],
+        **extra,
+    }
+
+
+def stop(worker: subprocess.Popen) -> None:
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_worker_records_failures_and_keeps_capturing(camera_server, settings, data_dir):
     cameras = {
@@ -37,15 +57,7 @@ def test_worker_records_failures_and_keeps_capturing(camera_server, settings, da
         "good": add_camera("w-good", camera_server.url()),
     }
     queue = f"capture-test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": REDIS,
-        "TIMELAPSER_DATA_DIR": str(data_dir),
-        "TIMELAPSER_SECRETS_KEY": settings.TIMELAPSER_SECRETS_KEYS[0],
-        "TIMELAPSER_CAPTURE_READ_TIMEOUT": "2",
-        "TIMELAPSER_CAPTURE_DEADLINE": "4",
-    }
+    env = worker_env(settings, data_dir, TIMELAPSER_CAPTURE_READ_TIMEOUT="2", TIMELAPSER_CAPTURE_DEADLINE="4")
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "timelapser", "worker", "-Q", queue, "-c", "2",
          "-l", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
@@ -64,11 +76,7 @@ def test_worker_records_failures_and_keeps_capturing(camera_server, settings, da
         image = Image.objects.get()
         assert image.camera_id == cameras["good"].pk and (data_dir / image.file_path).is_file()
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop(worker)
         sender.close()
 
 
@@ -89,13 +97,7 @@ def test_procfile_worker_captures_keeps_its_connection_and_logs_no_line_per_task
     per-task lines (two a capture at 200 captures/s is 35 million a day)."""
     camera = add_camera("p-good", camera_server.url())
     queue = f"capture-test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": REDIS,
-        "TIMELAPSER_DATA_DIR": str(data_dir),
-        "TIMELAPSER_SECRETS_KEY": settings.TIMELAPSER_SECRETS_KEYS[0],
-    }
+    env = worker_env(settings, data_dir)
     env.pop("CELERY_TASK_LOG_LEVEL", None)
     log = tmp_path / "worker.log"
     with log.open("w") as out:
@@ -121,11 +123,7 @@ def test_procfile_worker_captures_keeps_its_connection_and_logs_no_line_per_task
                 )
                 assert cursor.fetchone()[0] >= 1  # the worker's connection outlived its tasks
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop(worker)
         sender.close()
     output = log.read_text()
     assert re.search(r"capture@\S+ ready\.", output) and "concurrency: 8 (thread)" in output
