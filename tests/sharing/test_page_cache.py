@@ -78,6 +78,17 @@ def test_head_requests_are_not_counted(client, info_page):
     assert info_page.view_count == 1
 
 
+def test_embed_views_count_but_head_requests_do_not(client, info_page):
+    info_page.embed_enabled = True
+    info_page.save()
+    client.head(f"/embed/{info_page.token}")
+    assert client.get(f"/embed/{info_page.token}").status_code == 200
+    client.head(f"/embed/{info_page.token}")
+
+    info_page.refresh_from_db()
+    assert info_page.view_count == 1
+
+
 def test_every_response_has_its_own_nonce_matching_its_header(client, info_page):
     url = f"/share/{info_page.token}"
     nonces = []
