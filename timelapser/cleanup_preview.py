@@ -1,4 +1,5 @@
-"""The admin's cleanup preview, worked out on the maintenance worker instead of in the request.
+"""The admin's cleanup preview, worked out on the maintenance worker instead of in the request,
+and the record of the last real run, which the admin shows beside it.
 
 A dry run walks every image past its keep-all age: 65 s (49 s of CPU) at 5 million
 images in bench/cleanup.py (`cleanup_preview_s`), more than a web request may take
@@ -16,6 +17,7 @@ import re
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -23,6 +25,8 @@ from django.conf import settings
 from captures.cleanup import CleanupBusy, run_cleanup
 
 KEEP_SECONDS = 24 * 3600
+# Not "<token>.json": kept however old, until the next real run replaces it.
+LAST_RUN = "last-run.record"
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -49,10 +53,36 @@ def run_preview(camera_names: list[str], token: str) -> None:
     except CleanupBusy:
         result["busy"] = True
     else:
-        result["report"] = {k: v for k, v in dataclasses.asdict(report).items() if k != "page_seconds"}
-        result["report"]["deleted"] = report.deleted
+        result["report"] = _as_dict(report)
     _write(_folder() / f"{token}.json", result)
     _forget_old()
+
+
+def _as_dict(report) -> dict:
+    data = {k: v for k, v in dataclasses.asdict(report).items() if k != "page_seconds"}
+    data["deleted"] = report.deleted
+    data["deleted_bytes"] = sum(c.deleted_bytes for c in report.cameras)
+    return data
+
+
+def record_run(report, camera_names: list[str] | None) -> None:
+    """Keep what a real cleanup did (nightly, queued from the admin, or the command) for the admin."""
+    if report.dry_run:
+        return
+    result = {"cameras": camera_names or [], "finished_at": time.time(), "report": _as_dict(report)}
+    _write(_folder() / LAST_RUN, result)
+
+
+def load_last_run() -> dict | None:
+    """The last real run's record, with `finished` as a datetime and `by_camera` the cameras
+    that lost images; None before the first run."""
+    try:
+        record = json.loads((_folder() / LAST_RUN).read_text())
+    except (OSError, ValueError):
+        return None
+    record["finished"] = datetime.fromtimestamp(record["finished_at"], UTC)
+    record["by_camera"] = [c for c in record["report"]["cameras"] if c.get("deleted")]
+    return record
 
 
 def is_token(value: str) -> bool:

@@ -77,6 +77,7 @@ def cleanup(request: HttpRequest) -> HttpResponse:
         "form": form if form.is_bound else CleanupForm(initial={"cameras": chosen}),
         "waiting": bool(token) and preview is None,
         "preview": preview,
+        "last_run": cleanup_preview.load_last_run(),
         "chosen": chosen,
     }
     return TemplateResponse(request, "timelapser/cleanup.html", context)

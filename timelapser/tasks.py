@@ -19,11 +19,14 @@ def nightly_cleanup(camera_names: list[str] | None = None) -> int:
 
     Beat runs it nightly; the admin's "Run cleanup now" queues it with the cameras chosen.
     """
+    from timelapser.cleanup_preview import record_run
+
     try:
         report = run_cleanup(camera_names=camera_names)
     except CleanupBusy:
         log.info("cleanup skipped: another run holds the lock")
         return 0
+    record_run(report, camera_names)
     return report.deleted
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from cryptography.fernet import Fernet
 from django.contrib.auth.models import Permission
@@ -89,6 +91,28 @@ def test_confirming_queues_the_real_cleanup_which_deletes_what_the_preview_showe
     assert not exists(old) and not file_of(old).exists()
     assert exists(recent)
     assert exists(others_old)  # only the chosen camera
+
+
+def test_the_page_shows_what_the_last_real_cleanup_deleted_whoever_ran_it(admin_client, eager):
+    from django.core.management import call_command
+
+    gate = make_camera(name="Gate")
+    yard = make_camera(name="Yard")
+    image_file(gate, days_ago(40))
+    image_file(gate, days_ago(41))
+    image_file(yard, days_ago(40))
+
+    assert "No cleanup has run yet." in admin_client.get(CLEANUP).content.decode()
+    admin_client.post(CLEANUP, {"cameras": [gate.pk]})
+    after_admin = admin_client.get(CLEANUP).content.decode()
+    call_command("cleanup", "--dry-run", stdout=io.StringIO())
+    after_dry_run = admin_client.get(CLEANUP).content.decode()
+    call_command("cleanup", stdout=io.StringIO())
+    after_command = admin_client.get(CLEANUP).content.decode()
+
+    assert "for Gate; deleted 2 image(s) (8\xa0bytes): Gate 2." in after_admin
+    assert "for Gate; deleted 2 image(s)" in after_dry_run  # a dry run is not a run
+    assert "for every camera; deleted 1 image(s) (4\xa0bytes): Yard 1." in after_command
 
 
 def test_camera_list_action_opens_the_preview_for_the_chosen_cameras(admin_client, eager):

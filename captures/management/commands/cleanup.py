@@ -34,6 +34,10 @@ class Command(BaseCommand):
             report = run_cleanup(dry_run=dry_run, camera_names=camera)
         except CleanupBusy as exc:
             raise CommandError("Another cleanup is running; try again when it has finished.") from exc
+        # The admin's cleanup page shows the last real run, whoever started it.
+        from timelapser.cleanup_preview import record_run
+
+        record_run(report, camera)
 
         verb = "would delete" if dry_run else "deleted"
         if dry_run:
