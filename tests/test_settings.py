@@ -84,10 +84,26 @@ def run_manage(args, env_overrides, tmp_path):
 
 
 def test_production_without_secret_key_does_not_start(tmp_path):
-    result = run_manage(["check"], {}, tmp_path)
+    # Production: a server database through the environment, no SECRET_KEY, no key file.
+    result = run_manage(["check"], {"DATABASE_URL": "postgres://postgres@127.0.0.1:1/none"}, tmp_path)
 
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_a_fresh_clone_runs_commands_with_generated_private_keys(tmp_path):
+    data_dir = tmp_path / "data"
+    result = run_manage(
+        ["makemigrations", "--check", "--dry-run"], {"TIMELAPSER_DATA_DIR": str(data_dir)}, tmp_path
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
+    for name in ("secret_key", "secrets_key"):
+        assert (data_dir / name).stat().st_mode & 0o777 == 0o600
+    assert data_dir.stat().st_mode & 0o777 == 0o700
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):

@@ -64,7 +64,7 @@ def ensure_secret_key_file(key_file: Path, make_key=None) -> bool:
     """Create a private key file (mode 0600) if it is missing; True when created."""
     if key_file.exists():
         return False
-    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(make_key() if make_key else secrets.token_urlsafe(50))
