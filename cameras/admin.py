@@ -215,27 +215,20 @@ class CameraAdmin(admin.ModelAdmin):
             messages.error(request, str(exc))
 
     def get_urls(self):
+        # The camera page's buttons: /admin/cameras/camera/<id>/<action>/.
+        views = {
+            "test-connection": self.test_connection_view,
+            "capture-now": self.capture_now_view,
+            "import-images": self.import_images_view,
+            "render-now": self.render_now_view,
+        }
         urls = [
             path(
-                "<int:camera_id>/test-connection/",
-                self.admin_site.admin_view(self.test_connection_view),
-                name="cameras_camera_test_connection",
-            ),
-            path(
-                "<int:camera_id>/capture-now/",
-                self.admin_site.admin_view(self.capture_now_view),
-                name="cameras_camera_capture_now",
-            ),
-            path(
-                "<int:camera_id>/import-images/",
-                self.admin_site.admin_view(self.import_images_view),
-                name="cameras_camera_import_images",
-            ),
-            path(
-                "<int:camera_id>/render-now/",
-                self.admin_site.admin_view(self.render_now_view),
-                name="cameras_camera_render_now",
-            ),
+                f"<int:camera_id>/{action}/",
+                self.admin_site.admin_view(view),
+                name=f"cameras_camera_{action.replace('-', '_')}",
+            )
+            for action, view in views.items()
         ]
         return urls + super().get_urls()
 

@@ -50,15 +50,11 @@ def test_disk_low_compares_free_space_with_the_threshold(settings, data_dir):
 
 
 @pytest.mark.django_db
-def test_low_disk_runs_the_cleanup_at_once(settings):
+def test_low_disk_runs_the_cleanup_at_once(settings, eager_tasks):
     camera = make_camera()
     old = image_file(camera, days_ago(40))
     settings.TIMELAPSER_DISK_LOW_PERCENT = 101
-    app.conf.task_always_eager = True
-    try:
-        assert tasks.check_disk_space() is True
-    finally:
-        app.conf.task_always_eager = False
+    assert tasks.check_disk_space() is True
     assert not Image.objects.filter(pk=old.pk).exists()
 
 

@@ -13,7 +13,6 @@ from cameras.models import Camera
 from captures.models import Image
 from tests.cleanup.conftest import cleanup_lock_held, days_ago, file_of, image_file
 from tests.factories import make_batch, make_camera
-from timelapser.celery import app
 
 pytestmark = pytest.mark.django_db
 
@@ -26,14 +25,6 @@ def policy(settings, data_dir):
     settings.TIMELAPSER_RETENTION_DAYS = 30
     settings.TIMELAPSER_THINNING_TIERS = ""
     settings.TIMELAPSER_ATTEMPTS_RETENTION_DAYS = 90
-
-
-@pytest.fixture
-def eager():
-    """Queued tasks run right here, so a POST's effect is visible when it returns."""
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
 
 
 def staff(django_user_model, client, *perms: str):
@@ -54,7 +45,7 @@ def exists(image) -> bool:
 # --- Cleanup ------------------------------------------------------------------
 
 
-def test_preview_shows_per_camera_what_would_go_and_why_and_deletes_nothing(admin_client, eager):
+def test_preview_shows_per_camera_what_would_go_and_why_and_deletes_nothing(admin_client, eager_tasks):
     gate = make_camera(name="Gate")
     old = [image_file(gate, days_ago(40 + i)) for i in range(2)]
     recent = image_file(gate, days_ago(2))
@@ -74,7 +65,7 @@ def test_preview_shows_per_camera_what_would_go_and_why_and_deletes_nothing(admi
     assert 'name="cameras"' not in page.split('method="post"')[1].split("</form>")[0]  # confirm = all
 
 
-def test_confirming_queues_the_real_cleanup_which_deletes_what_the_preview_showed(admin_client, eager):
+def test_confirming_queues_the_real_cleanup_which_deletes_what_the_preview_showed(admin_client, eager_tasks):
     gate = make_camera(name="Gate")
     other = make_camera(name="Other")
     old = image_file(gate, days_ago(40))
@@ -93,7 +84,7 @@ def test_confirming_queues_the_real_cleanup_which_deletes_what_the_preview_showe
     assert exists(others_old)  # only the chosen camera
 
 
-def test_the_page_shows_what_the_last_real_cleanup_deleted_whoever_ran_it(admin_client, eager):
+def test_the_page_shows_what_the_last_real_cleanup_deleted_whoever_ran_it(admin_client, eager_tasks):
     from django.core.management import call_command
 
     gate = make_camera(name="Gate")
@@ -115,7 +106,7 @@ def test_the_page_shows_what_the_last_real_cleanup_deleted_whoever_ran_it(admin_
     assert "for every camera; deleted 1 image(s) (4\xa0bytes): Yard 1." in after_command
 
 
-def test_camera_list_action_opens_the_preview_for_the_chosen_cameras(admin_client, eager):
+def test_camera_list_action_opens_the_preview_for_the_chosen_cameras(admin_client, eager_tasks):
     one, two, _three = make_camera(name="One"), make_camera(name="Two"), make_camera(name="Three")
 
     response = admin_client.post(
@@ -139,13 +130,13 @@ def test_a_get_never_deletes_and_the_form_alone_runs_no_preview(admin_client):
     assert exists(old)
 
 
-def test_preview_while_a_cleanup_runs_says_so(admin_client, eager):
+def test_preview_while_a_cleanup_runs_says_so(admin_client, eager_tasks):
     with cleanup_lock_held():
         page = admin_client.get(CLEANUP + "?preview=1", follow=True).content.decode()
     assert "A cleanup is running right now" in page
 
 
-def test_cleanup_needs_the_delete_image_permission(client, django_user_model, eager):
+def test_cleanup_needs_the_delete_image_permission(client, django_user_model, eager_tasks):
     camera = make_camera(name="Gate")
     old = image_file(camera, days_ago(40))
     assert client.get(CLEANUP).status_code == 302  # anonymous: to the login

@@ -7,18 +7,13 @@ import pytest
 from batches.models import TimelapseBatch
 from tests.factories import make_camera, make_image
 from timelapser import tasks
-from timelapser.celery import app
 
 pytestmark = pytest.mark.django_db
 
 
-def test_low_disk_check_tells_the_operator_and_cleans_up(webhook, settings):
+def test_low_disk_check_tells_the_operator_and_cleans_up(webhook, settings, eager_tasks):
     settings.TIMELAPSER_DISK_LOW_PERCENT = 101
-    app.conf.task_always_eager = True
-    try:
-        assert tasks.check_disk_space() is True
-    finally:
-        app.conf.task_always_eager = False
+    assert tasks.check_disk_space() is True
 
     assert webhook.titles() == ["Disk space low"]
 
