@@ -1,9 +1,9 @@
 """The admin's cleanup preview, worked out on the maintenance worker instead of in the request,
 and the record of the last real run, which the admin shows beside it.
 
-A dry run walks every image past its keep-all age: 65 s (49 s of CPU) at 5 million
-images in bench/cleanup.py (`cleanup_preview_s`), more than a web request may take
-(gunicorn kills a worker after 30 s). So the view queues `preview_cleanup` and the page waits for its
+A dry run walks every image past its keep-all age: 15 s at 5 million images in
+bench/cleanup.py (`cleanup_preview_s`), growing with the data past what a web
+request may take (gunicorn kills a worker after 30 s). So the view queues `preview_cleanup` and the page waits for its
 result, a JSON file under DATA_DIR/cleanup-previews/ that every process can read
 (web and workers may run on different hosts; DATA_DIR is their shared storage).
 """
