@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from batches.models import TimelapseBatch
-from batches.signals import render_failed
+from batches.signals import render_completed, render_failed
 from common.paths import relative_to_data
 
 log = logging.getLogger(__name__)
@@ -186,4 +186,5 @@ def complete(batch: TimelapseBatch, partial: Path, final: Path, frames: int, ove
             error_message=None,
             **extra,
         )
+        transaction.on_commit(lambda: render_completed.send(sender=TimelapseBatch, batch=batch))
     return True
