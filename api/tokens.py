@@ -18,7 +18,7 @@ from django.utils import timezone
 from api.models import ApiToken
 
 PREFIX = "tl_"
-_STILL_SALT = "api.still-url"
+STILL_SALT = "api.still-url"
 
 
 def hash_token(raw: str) -> str:
@@ -72,14 +72,14 @@ def sign_still(camera_id: int, token: ApiToken, valid_for: timedelta) -> tuple[s
     longest = timedelta(days=settings.TIMELAPSER_API_STILL_URL_MAX_DAYS)
     valid_for = min(max(valid_for, timedelta(seconds=60)), longest)
     expires = timezone.now() + valid_for
-    value = signing.dumps({"c": camera_id, "t": token.pk, "e": int(expires.timestamp())}, salt=_STILL_SALT)
+    value = signing.dumps({"c": camera_id, "t": token.pk, "e": int(expires.timestamp())}, salt=STILL_SALT)
     return value, expires
 
 
 def check_still(value: str, camera_id: int) -> ApiToken | None:
     """The usable token behind a signed still URL for this camera, or None."""
     try:
-        data = signing.loads(value, salt=_STILL_SALT)
+        data = signing.loads(value, salt=STILL_SALT)
     except signing.BadSignature:
         return None
     if not isinstance(data, dict) or data.get("c") != camera_id:

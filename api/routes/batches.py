@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Router, Status
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -50,7 +50,7 @@ def create_batch(request: HttpRequest, body: BatchIn):
             raise HttpError(400, "Give camera_id (with an optional selection) or image_ids.")
     except SelectionError as exc:
         raise HttpError(400, str(exc)) from exc
-    return 201, batch
+    return Status(201, batch)
 
 
 @router.post("/{batch_id}/retry", response=BatchOut, summary="Queue a failed batch again")

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.http import FileResponse, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from ninja import Router
+from ninja import Router, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -96,7 +96,7 @@ def capture_now(request: HttpRequest, camera_id: int):
         "duration_ms": attempt.duration_ms if attempt else None,
         "message": "Captured." if outcome.ok else outcome.reason,
     }
-    return (201 if outcome.ok else 502), body
+    return Status(201 if outcome.ok else 502, body)
 
 
 @router.post("/{camera_id}/test", response=ConnectionTestOut, summary="Test the connection (stores nothing)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Router, Status
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -47,7 +47,7 @@ def create(request: HttpRequest, body: ShareIn):
         raise HttpError(400, " ".join(exc.messages)) from exc
     except ValueError as exc:
         raise HttpError(400, str(exc).capitalize() + ".") from exc
-    return 201, services.shares_with_batches().get(pk=share.pk)
+    return Status(201, services.shares_with_batches().get(pk=share.pk))
 
 
 @router.post("/{share_id}/revoke", response=ShareOut, summary="Take a share offline now")
