@@ -9,6 +9,6 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from api import receivers
+        from api import receivers, tasks  # noqa: F401  (registers the delivery task for webhooks._queue)
 
         receivers.connect()

@@ -24,7 +24,7 @@ import time
 from urllib.parse import urlsplit
 
 import httpx
-from celery import signature as task_signature
+from celery import current_app
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
@@ -84,8 +84,9 @@ def emit(event: str, payload: dict) -> list[int]:
 
 
 def _queue(delivery_id: int, countdown: float | None = None) -> None:
-    # By name, like batches.lifecycle: the task module imports this one.
-    task_signature(TASK, args=(delivery_id,), countdown=countdown).apply_async()
+    # The registered task by name (the task module imports this one); unlike send_task,
+    # the task object honours task_always_eager, so tests deliver in-process.
+    current_app.tasks[TASK].apply_async(args=(delivery_id,), countdown=countdown)
 
 
 def retry_later(delivery: WebhookDelivery) -> None:
