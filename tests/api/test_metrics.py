@@ -49,8 +49,12 @@ def test_metrics_with_a_token_report_captures_latency_renders_disk_and_views(api
     assert got[("timelapser_capture_attempts_last_hour", (("camera", "gate"), ("status", "success")))] == 2
     assert got[("timelapser_capture_attempts_last_hour", (("camera", "gate"), ("status", "timeout")))] == 1
     assert ("timelapser_capture_attempts_last_hour", (("camera", "gate"), ("status", "failed"))) not in got
-    assert got[("timelapser_capture_latency_seconds_avg_last_hour", (("camera", "gate"),))] == pytest.approx(0.2)
-    assert got[("timelapser_capture_latency_seconds_max_last_hour", (("camera", "gate"),))] == pytest.approx(0.3)
+    assert got[("timelapser_capture_latency_seconds_avg_last_hour", (("camera", "gate"),))] == pytest.approx(
+        0.2
+    )
+    assert got[("timelapser_capture_latency_seconds_max_last_hour", (("camera", "gate"),))] == pytest.approx(
+        0.3
+    )
     assert got[("timelapser_camera_consecutive_failures", (("camera", "gate"),))] == 2
     assert got[("timelapser_render_queue", (("status", "pending"),))] == 1
     assert got[("timelapser_render_duration_seconds_avg_24h", (("batch_type", "checkpoint"),))] == 12.5
