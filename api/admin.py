@@ -30,9 +30,10 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # A token acts as its user: only a superuser may make one that acts as someone else.
-        if db_field.name == "user" and not request.user.is_superuser:
-            kwargs["queryset"] = db_field.related_model.objects.filter(pk=request.user.pk)
+        if db_field.name == "user":
             kwargs["initial"] = request.user.pk
+            if not request.user.is_superuser:
+                kwargs["queryset"] = db_field.related_model.objects.filter(pk=request.user.pk)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_queryset(self, request):
