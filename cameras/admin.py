@@ -337,8 +337,9 @@ class CameraAdmin(admin.ModelAdmin):
 
     @admin.action(description="Preview a cleanup of the selected cameras", permissions=["cleanup"])
     def preview_cleanup(self, request: HttpRequest, queryset) -> HttpResponse:
-        query = "&".join(f"cameras={pk}" for pk in queryset.values_list("pk", flat=True))
-        return HttpResponseRedirect(f"{reverse('ops:cleanup')}?preview=1&{query}")
+        from operations.maintenance_views import start_preview
+
+        return start_preview(sorted(queryset.values_list("name", flat=True)))
 
     def has_cleanup_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("captures.delete_image")
