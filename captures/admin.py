@@ -56,7 +56,7 @@ class ImageAdmin(admin.ModelAdmin):
     show_full_result_count = False  # COUNT(*) over millions of images on every page is slow
     actions = ["add_to_new_manual_batch"]
 
-    @admin.action(description="Add to a new manual batch (and render it)")
+    @admin.action(description="Add to a new manual batch (and render it)", permissions=["add_batch"])
     def add_to_new_manual_batch(self, request: HttpRequest, queryset) -> HttpResponse | None:
         from django.contrib import messages
         from django.http import HttpResponseRedirect
@@ -73,6 +73,9 @@ class ImageAdmin(admin.ModelAdmin):
             request, f"Batch {batch.pk} with {batch.total_frames} frames is queued for rendering."
         )
         return HttpResponseRedirect(reverse("admin:batches_timelapsebatch_change", args=[batch.pk]))
+
+    def has_add_batch_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("batches.add_timelapsebatch")
 
     @admin.display(description="")
     def thumbnail(self, image: Image) -> str:

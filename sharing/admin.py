@@ -22,9 +22,14 @@ DISPLAY_FLAGS = [
 ]
 
 
-@admin.action(description="Create a share from the selected batches")
+@admin.action(description="Create a share from the selected batches", permissions=["share"])
 def create_share_from_batches(modeladmin, request, queryset):
-    """Admin action for the batch changelist: share the completed batches, then edit the share."""
+    """Admin action for the batch changelist: share the completed batches as a draft, then edit it.
+
+    Needs sharing.add_share (the batch admin's has_share_permission). The share starts
+    inactive: it goes public only when someone ticks "Is active" on its form, which needs
+    sharing.change_share.
+    """
     batches = list(
         queryset.filter(status=TimelapseBatch.Status.COMPLETED)
         .select_related("camera")
@@ -40,14 +45,21 @@ def create_share_from_batches(modeladmin, request, queryset):
     title = f"{cameras[0]} timelapse" if len(cameras) == 1 else "Timelapses"
     share_type = Share.ShareType.VIDEO_ONLY if len(batches) == 1 else Share.ShareType.INFO_PAGE
     share = services.create_share(
-        batches, title, share_type=share_type, creator_name=request.user.get_username() or None
+        batches,
+        title,
+        share_type=share_type,
+        creator_name=request.user.get_username() or None,
+        is_active=False,
     )
     if skipped:
         modeladmin.message_user(
             request, f"Left out {skipped} batch(es) that are not completed.", messages.WARNING
         )
     modeladmin.message_user(
-        request, "Share created. Set its title, options and expiry below.", messages.SUCCESS
+        request,
+        "Share created as a draft (not public yet). Set its title, options and expiry below, "
+        'then tick "Is active" to publish it.',
+        messages.SUCCESS,
     )
     return HttpResponseRedirect(reverse("admin:sharing_share_change", args=[share.pk]))
 

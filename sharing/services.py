@@ -331,6 +331,7 @@ def create_share(
     password: str | None = None,
     embed_allowed_domains: list[str] | None = None,
     creator_name: str | None = None,
+    is_active: bool = True,
 ) -> Share:
     """Create a share of the batches, in the order given, with its customization row."""
     batches = list(batches)
@@ -354,6 +355,7 @@ def create_share(
         slug=slug or None,
         embed_allowed_domains=domains,
         creator_name=creator_name,
+        is_active=is_active,
     )
     set_password(share, password)
     with transaction.atomic():
