@@ -52,7 +52,9 @@ class ImageAdmin(admin.ModelAdmin):
     search_fields = ["filename"]
     date_hierarchy = "captured_at"
     list_select_related = ["camera"]
-    readonly_fields = ["preview", "day_number", "created_at"]
+    # file_path is never typed in: a row pointing at the secret key or the database would be
+    # served by the preview (common/paths.py refuses it anyway; this keeps the form honest).
+    readonly_fields = ["preview", "file_path", "day_number", "created_at"]
     show_full_result_count = False  # COUNT(*) over millions of images on every page is slow
     actions = ["add_to_new_manual_batch"]
 
