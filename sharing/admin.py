@@ -70,7 +70,8 @@ class ShareForm(forms.ModelForm):
         required=False,
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Set to protect the share with a password. Leave blank to keep the current one.",
+        help_text=f"Set to protect the share with a password (at least {services.SHARE_PASSWORD_MIN_LENGTH} "
+        "characters). Leave blank to keep the current one.",
     )
     remove_password = forms.BooleanField(required=False, help_text="Make the share public again.")
     embed_allowed_domains = forms.CharField(
@@ -99,6 +100,13 @@ class ShareForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial["embed_allowed_domains"] = "\n".join(self.instance.embed_allowed_domains or [])
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        problem = services.password_problem(password) if password else None
+        if problem:
+            raise forms.ValidationError(problem)
+        return password
 
     def clean_embed_allowed_domains(self) -> list[str]:
         domains = [d.strip() for d in self.cleaned_data["embed_allowed_domains"].splitlines() if d.strip()]
