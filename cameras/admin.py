@@ -242,6 +242,13 @@ class CameraAdmin(admin.ModelAdmin):
         ]
         return urls + super().get_urls()
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Read-only, the write-only fields would show "None" for a password that is set.
+            return [fs for fs in fieldsets if fs[0] != "Connection (write-only)"]
+        return fieldsets
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         buttons = {
             action.replace("-", "_"): request.user.has_perm(permission)

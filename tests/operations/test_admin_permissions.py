@@ -193,3 +193,10 @@ def test_a_view_only_operator_may_not_run_periodic_tasks(viewer, world):
     )
     assert Path(file_of(world["old"])).exists()
     assert PeriodicTask.objects.get(pk=task.pk).enabled
+
+
+def test_a_view_only_operator_does_not_see_the_write_only_connection_fields(viewer, world):
+    camera = world["camera"]
+    page = viewer.get(admin_url(camera.__class__, "change", camera.pk)).content.decode()
+    assert "URL set" in page
+    assert "Connection (write-only)" not in page and "Api key" not in page
