@@ -46,7 +46,8 @@ def create(request: HttpRequest, body: ShareIn):
     except ValidationError as exc:
         raise HttpError(400, " ".join(exc.messages)) from exc
     except ValueError as exc:
-        raise HttpError(400, str(exc).capitalize() + ".") from exc
+        message = str(exc)
+        raise HttpError(400, message[:1].upper() + message[1:].rstrip(".") + ".") from exc
     return Status(201, services.shares_with_batches().get(pk=share.pk))
 
 

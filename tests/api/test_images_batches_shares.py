@@ -127,7 +127,7 @@ def test_a_share_is_created_listed_and_revoked(admin_api, client):
             "batch_ids": [second.pk, first.pk],
             "title": "Site",
             "share_type": "info_page",
-            "password": "hunter2",
+            "password": "hunter2-long",
         },
     )
     assert response.status_code == 201, response.content
@@ -135,7 +135,7 @@ def test_a_share_is_created_listed_and_revoked(admin_api, client):
     assert share["batch_ids"] == [second.pk, first.pk]
     assert share["access_type"] == "password"
     assert share["url"].startswith("http://testserver/share/")
-    assert "hunter2" not in response.content.decode()
+    assert "hunter2-long" not in response.content.decode()
     listed = admin_api.get("/api/v1/shares").json()
     assert [item["id"] for item in listed["items"]] == [share["id"]]
     revoked = admin_api.post(f"/api/v1/shares/{share['id']}/revoke")
@@ -151,6 +151,7 @@ def test_bad_share_input_gets_a_message_and_makes_nothing(admin_api):
         {"batch_ids": [batch.pk], "title": "x", "embed_allowed_domains": ["evil.com; script-src *"]},
         {"batch_ids": [batch.pk], "title": "x", "slug": "not a slug!"},
         {"batch_ids": [batch.pk], "title": "x", "expires_at": "2030-01-01T00:00:00"},
+        {"batch_ids": [batch.pk], "title": "x", "password": "short"},
     ]
     for body in bodies:
         response = admin_api.post("/api/v1/shares", body)
