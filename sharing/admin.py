@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from batches.models import TimelapseBatch
+from common import siteurl
 from sharing import services
 from sharing.models import Share, ShareBatch, ShareCustomization
 
@@ -152,6 +153,9 @@ class ShareCustomizationForm(forms.ModelForm):
 
 class ShareBatchInline(admin.TabularInline):
     model = ShareBatch
+    # Django would add an "s" to the model's name: "SHARE BATCHS".
+    verbose_name = "video on this share"
+    verbose_name_plural = "videos on this share"
     extra = 0
     fields = ["display_order", "timelapse_batch", "custom_title", "show_metadata"]
     raw_id_fields = ["timelapse_batch"]
@@ -208,7 +212,7 @@ class ShareAdmin(admin.ModelAdmin):
         return format_html(
             '<button type="button" class="button" data-copy="{}">Copy link</button> '
             '<a class="button" href="{}?preview=1" target="_blank" rel="noopener">Preview</a>',
-            services.absolute_url(path),
+            siteurl.browser_url(path),
             path,
         )
 

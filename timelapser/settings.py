@@ -30,8 +30,11 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = envparse.resolve_secret_key(env.str("SECRET_KEY", default=""), DATA_DIR / "secret_key")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# The public base URL, used for absolute links in share unfurls and oEmbed.
-SITE_URL = env.str("TIMELAPSER_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The public base URL for absolute links (unfurls, oEmbed, copy links). Empty: the
+# address a request came to, or BIND for commands (common/siteurl.py).
+SITE_URL = env.str("TIMELAPSER_SITE_URL", default="").rstrip("/")
+# What the web server listens on: the Procfile's gunicorn --bind, with the same default.
+BIND = env.str("BIND", default=f"127.0.0.1:{env.str('PORT', default='8000')}")
 
 # --- Request handling -----------------------------------------------------
 INSTALLED_APPS = [
