@@ -252,6 +252,10 @@ TIMELAPSER_CAPTURE_CONNECT_TIMEOUT = env.float("TIMELAPSER_CAPTURE_CONNECT_TIMEO
 TIMELAPSER_CAPTURE_READ_TIMEOUT = env.float("TIMELAPSER_CAPTURE_READ_TIMEOUT", default=10.0)
 TIMELAPSER_CAPTURE_DEADLINE = env.float("TIMELAPSER_CAPTURE_DEADLINE", default=20.0)
 TIMELAPSER_CAPTURE_MAX_BYTES = env.int("TIMELAPSER_CAPTURE_MAX_BYTES", default=20 * 1024 * 1024)
+# How long a fetched picture waits for an unreachable database before it is dropped
+# (captures/dbwait.py). With the fetch deadline it stays inside the capture task's
+# 120 s soft time limit.
+TIMELAPSER_CAPTURE_DB_WAIT_SECONDS = env.float("TIMELAPSER_CAPTURE_DB_WAIT_SECONDS", default=90.0)
 # UniFi Protect: requests per second per console, and retries on 408/429/5xx.
 TIMELAPSER_CAPTURE_PROTECT_RATE = env.int("TIMELAPSER_CAPTURE_PROTECT_RATE", default=8)
 TIMELAPSER_CAPTURE_PROTECT_RETRIES = env.int("TIMELAPSER_CAPTURE_PROTECT_RETRIES", default=3)
