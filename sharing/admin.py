@@ -168,7 +168,8 @@ class ShareCustomizationInline(admin.StackedInline):
     can_delete = False
     min_num = 1
     max_num = 1
-    verbose_name_plural = "look and display options"
+    # With max_num 1 the admin heads the inline with the singular name.
+    verbose_name = verbose_name_plural = "look and display options"
 
 
 @admin.register(Share)
