@@ -9,6 +9,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
+from cameras.signals import day_counter_changed
+
+# What a day number depends on: a change to any of them renumbers the camera's images.
+DAY_COUNTER_FIELDS = ("day_counter_enabled", "day_counter_start_date", "timezone")
+
 
 def default_overlay_style() -> dict:
     return {
@@ -154,13 +159,32 @@ class Camera(models.Model):
         # disabled here is never fired again, and a failed save leaves no task.
         from cameras.schedule import sync_periodic_task
 
+        update_fields = kwargs.get("update_fields")
+        day_counter_before = self._day_counter_in_db(kwargs.get("using"), update_fields)
         with transaction.atomic(using=kwargs.get("using")):
             super().save(*args, **kwargs)
-            update_fields = kwargs.get("update_fields")
             if update_fields is None or {"enabled", "capture_interval_seconds", "encryption_key_ref"} & set(
                 update_fields
             ):
                 sync_periodic_task(self)
+            if day_counter_before is not None and day_counter_before != self._day_counter_now():
+                day_counter_changed.send(sender=Camera, camera=self)
+
+    def _day_counter_now(self) -> tuple:
+        return tuple(getattr(self, field) for field in DAY_COUNTER_FIELDS)
+
+    def _day_counter_in_db(self, using: str | None, update_fields) -> tuple | None:
+        """The stored day-counter settings of an existing camera this save may change, else None."""
+        if self._state.adding or self.pk is None:
+            return None
+        if update_fields is not None and not set(DAY_COUNTER_FIELDS) & set(update_fields):
+            return None
+        return (
+            Camera.objects.using(using or "default")
+            .filter(pk=self.pk)
+            .values_list(*DAY_COUNTER_FIELDS)
+            .first()
+        )
 
     def delete(self, *args, **kwargs):
         from cameras.secrets import delete_secret
@@ -173,6 +197,14 @@ class Camera(models.Model):
                 task.delete()
             transaction.on_commit(lambda: delete_secret(ref, missing_ok=True))
         return result
+
+    def clean(self):
+        super().clean()
+        # Ticked without a date would save and then number nothing, silently.
+        if self.day_counter_enabled and self.day_counter_start_date is None:
+            raise ValidationError(
+                {"day_counter_start_date": "Choose the day the project started, or untick Day counter."}
+            )
 
     @property
     def has_url(self) -> bool:

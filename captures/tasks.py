@@ -48,4 +48,6 @@ def capture_camera(camera_id: int, slot_iso: str | None = None) -> str:
     outcome = ingest.capture(camera, slot=slot)
     if outcome.already_done:
         return "already done"
+    if outcome.dropped:
+        return "dropped: database unreachable"
     return "ok" if outcome.ok else outcome.attempt.status
