@@ -53,7 +53,7 @@ class FakeCameraSpec:
             "modelKey": "camera",
             "name": self.name,
             "state": self.state,
-            "type": self.model,
+            "model": self.model,
             "featureFlags": {
                 "supportFullHdSnapshot": self.full_hd_snapshot,
                 "hasPackageCamera": self.package_camera,

@@ -107,7 +107,8 @@ class _PinnedStream(httpcore.NetworkStream):
 
     def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:
         tls = self._stream.start_tls(ssl_context, server_hostname, timeout)
-        der = tls.get_extra_info("ssl_object").getpeercert(binary_form=True)
+        # httpcore hands out the low-level SSL object, whose getpeercert takes no keywords.
+        der = tls.get_extra_info("ssl_object").getpeercert(True)
         if hashlib.sha256(der or b"").hexdigest() != self._fingerprint:
             tls.close()
             raise httpcore.ConnectError("pinned certificate fingerprint mismatch")
@@ -261,7 +262,8 @@ class ProtectCamera:
         return cls(
             id=str(data.get("id", "")),
             name=str(data.get("name") or data.get("id", "")),
-            model=str(data.get("modelKey") or data.get("model") or data.get("type") or ""),
+            # The facts name "model"; older answers carry it as "type".
+            model=str(data.get("model") or data.get("type") or data.get("marketName") or ""),
             state=str(data.get("state", "")),
             full_hd_snapshot=bool(flags.get("supportFullHdSnapshot")),
             package_camera=bool(flags.get("hasPackageCamera")),
