@@ -47,7 +47,10 @@ class ConsoleForm(forms.ModelForm):
     class Meta:
         model = ProtectConsole
         fields = ["name", "address", "verify_tls", "certificate_sha256"]
-        labels = {"certificate_sha256": "Pinned certificate (SHA-256)"}
+        labels = {
+            "certificate_sha256": "Pinned certificate (SHA-256)",
+            "verify_tls": "Verify the certificate (TLS)",
+        }
         help_texts = {
             "certificate_sha256": "Trust on first use: leave empty and save; if the certificate is "
             "self-signed this page shows its fingerprint to compare with the console's and pin.",
@@ -109,8 +112,9 @@ class ProtectConsoleAdmin(admin.ModelAdmin):
     list_display = ["name", "address", "tls", "camera_count"]
     fieldsets = [
         (None, {"fields": ["name", "address"]}),
-        ("Access (write-only)", {"fields": ["api_key", "local_username", "local_password"]}),
+        # Right under the address: on first use this is where the fingerprint to check appears.
         ("Certificate", {"fields": ["verify_tls", "certificate_sha256"]}),
+        ("Access (write-only)", {"fields": ["api_key", "local_username", "local_password"]}),
     ]
 
     @admin.display(description="TLS")

@@ -65,7 +65,7 @@ def test_enter_address_and_key_pin_the_certificate_see_the_list_and_add_two_came
     page = admin_client.get(page_url).content.decode()
     for name in ("Front Yard", "Garden", "Doorbell (package)", "Garage"):
         assert name in page
-    assert "Offline" in page and "no: frames from the stream" in page
+    assert "Offline" in page and "no (stream used)" in page
     front, garden = console.camera_ids[:2]
     response = admin_client.post(page_url, {"camera": [front, garden]})
     assert response.status_code == 302

@@ -159,3 +159,21 @@ def test_console_cameras_capture_with_the_consoles_key_and_pin(console, key_env,
     assert outcome.ok, outcome.reason
     assert outcome.image.processing_metadata["source"] == "protect-package-snapshot"
     assert (outcome.image.width, outcome.image.height) == (1600, 1200)
+
+
+def test_the_api_key_reaches_no_log_line_or_output(console, key_env, tls, caplog, monkeypatch):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("BAD_KEY", "wrong-key-in-logs-test")
+    pin = fingerprint_of(tls)
+    address = f"https://{console.address()}"
+    out = run(address, "--api-key-env", key_env, "--fingerprint", pin, "--add", "all")
+    out += run(address, "--list")
+    for camera in Camera.objects.all():
+        ingest.capture(camera)  # snapshots, an offline camera, streams that cannot start here
+    with pytest.raises(CommandError) as raised:
+        run(address, "--api-key-env", "BAD_KEY", "--list")
+    assert "httpx" in caplog.text or "capture failed" in caplog.text  # the logs did record requests
+    for secret in (API_KEY, "wrong-key-in-logs-test"):
+        assert secret not in caplog.text and secret not in out and secret not in str(raised.value)
