@@ -18,6 +18,7 @@ the next requests with any status (429 with Retry-After, 500...).
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import secrets
@@ -78,6 +79,7 @@ def default_cameras() -> list[FakeCameraSpec]:
     ]
 
 
+@functools.lru_cache(maxsize=64)
 def _frame(size: tuple[int, int], text: str) -> bytes:
     image = Image.linear_gradient("L").resize(size).convert("RGB")
     draw = ImageDraw.Draw(image)
@@ -250,17 +252,21 @@ class FakeProtectConsole(FakeCamera):
         self.recording_requests: list[int] = []
         self.stream_tls = stream_tls
         self._streams: dict[tuple[str, str], object] = {}
-        self._frames: dict[tuple, bytes] = {}
 
     @property
     def camera_ids(self) -> list[str]:
         return list(self.cameras)
 
     def frame(self, size: tuple[int, int], text: str) -> bytes:
-        key = (size, text)
-        if key not in self._frames:
-            self._frames[key] = _frame(size, text)
-        return self._frames[key]
+        return _frame(size, text)
+
+    def start(self):
+        # Made before the first request (and kept per process): encoding a full-HD JPEG on a
+        # busy machine can outlast a test's short read timeout.
+        for camera in self.cameras.values():
+            for size in (CAPPED, FULL_HD, PACKAGE):
+                _frame(size, f"{camera.name} snapshot")
+        return super().start()
 
     def stream_urls(self, camera_id: str) -> dict:
         urls = {"high": None, "medium": None, "low": None, "package": None}
