@@ -21,11 +21,12 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cameras import secrets
 from cameras.models import Camera
-from captures import dbwait, imaging, sources
+from captures import dbwait, imaging, protect, sources
 from captures.models import CaptureAttempt, Image
 from captures.signals import capture_failed, image_captured
 from captures.sources import CaptureError
@@ -135,7 +136,7 @@ WITH image AS (
     SELECT %s, %s, %s, id, %s, %s FROM image
     RETURNING id
 ), camera AS (
-    UPDATE cameras SET connection_failures = 0, last_health_check = %s WHERE id = %s
+    UPDATE cameras SET connection_failures = 0, offline_since = NULL, last_health_check = %s WHERE id = %s
     RETURNING down_notified_at
 )
 SELECT image.id, image.day_number, (SELECT id FROM attempt), (SELECT down_notified_at FROM camera)
@@ -176,6 +177,7 @@ def _insert_success_postgresql(camera: Camera, image: Image, attempt: CaptureAtt
         row._state.adding, row._state.db = False, connection.alias
     attempt.image = image
     camera.connection_failures, camera.last_health_check = 0, attempt.attempted_at
+    camera.offline_since = None
 
 
 def _record_failure(camera: Camera, error: CaptureError, started: float) -> Outcome:
@@ -189,9 +191,11 @@ def _record_failure(camera: Camera, error: CaptureError, started: float) -> Outc
             duration_ms=int((time.monotonic() - started) * 1000),
             retry_count=error.retries,
         )
-        Camera.objects.filter(pk=camera.pk).update(
-            connection_failures=F("connection_failures") + 1, last_health_check=now
-        )
+        changes = {"connection_failures": F("connection_failures") + 1, "last_health_check": now}
+        if error.offline:
+            # Since the first offline answer: captures back off from then (Camera.backoff_until).
+            changes["offline_since"] = Coalesce(F("offline_since"), now)
+        Camera.objects.filter(pk=camera.pk).update(**changes)
         transaction.on_commit(lambda: capture_failed.send(sender=Camera, camera=camera, attempt=attempt))
     # The reason is our own sentence and never holds the URL.
     logger.warning("capture failed: camera=%s status=%s reason=%s", camera.pk, error.status, error.reason)
@@ -255,7 +259,12 @@ def _store(
         raise CaptureError(
             "error", f"Could not write the image to the data directory ({os.strerror(exc.errno or 0)})."
         ) from None
-    metadata = {"exif": picture.exif, "quality": quality_detail, "rotation": camera.rotation}
+    metadata = {
+        "exif": picture.exif,
+        "quality": quality_detail,
+        "rotation": camera.rotation,
+        "resolution": f"{picture.width}x{picture.height}",
+    }
     metadata.update(extra_metadata or {})
     now = timezone.now()
     image = Image(
@@ -315,8 +324,11 @@ def _insert(camera: Camera, image: Image, attempt: CaptureAttempt | None, now: d
         if attempt is not None:
             attempt.image = image
             attempt.save(force_insert=True)
-            Camera.objects.filter(pk=camera.pk).update(connection_failures=0, last_health_check=now)
+            Camera.objects.filter(pk=camera.pk).update(
+                connection_failures=0, offline_since=None, last_health_check=now
+            )
             camera.connection_failures, camera.last_health_check = 0, now
+            camera.offline_since = None
             # What the "back up" notice checks, read in this transaction (see notify).
             camera.refresh_from_db(fields=["down_notified_at"])
 
@@ -347,6 +359,13 @@ def _slot_lookup(camera: Camera, slot: datetime | None) -> tuple[int | None, str
         return None, None
 
 
+def fetch_frame(camera: Camera, secret: secrets.CameraSecret) -> sources.Fetched:
+    """A console camera through its console (shared key and budget); any other by its URL."""
+    if camera.console_id:
+        return protect.fetch_camera(camera)
+    return sources.fetch(secret)
+
+
 def capture(camera: Camera, slot: datetime | None = None) -> Outcome:
     """Take one picture now for `camera` (optionally for a scheduled slot) and record it."""
     existing, previous_hash = _slot_lookup(camera, slot)
@@ -359,7 +378,7 @@ def capture(camera: Camera, slot: datetime | None = None) -> Outcome:
         return _record_failure(camera, CaptureError("error", str(exc)), started)
     retries = 0
     try:
-        fetched = sources.fetch(secret)
+        fetched = fetch_frame(camera, secret)
         retries = fetched.retries
         captured_at = timezone.now()
         return _store(
@@ -370,7 +389,7 @@ def capture(camera: Camera, slot: datetime | None = None) -> Outcome:
             slot=slot,
             started=started,
             retries=retries,
-            extra_metadata=None,
+            extra_metadata=fetched.metadata,
             record_attempt=True,
         )
     except CaptureError as error:
@@ -404,7 +423,7 @@ def grab_preview(camera: Camera) -> tuple[imaging.Picture | None, int, str | Non
     started = time.monotonic()
     try:
         secret = secrets.load_secret(camera.encryption_key_ref)
-        picture = imaging.decode(sources.fetch(secret).data, camera.rotation)
+        picture = imaging.decode(fetch_frame(camera, secret).data, camera.rotation)
     except secrets.SecretError as exc:
         return None, int((time.monotonic() - started) * 1000), str(exc)
     except CaptureError as error:
