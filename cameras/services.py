@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from cameras import secrets
+from cameras import network, secrets
 from cameras.models import Camera
 
 
@@ -29,7 +29,10 @@ def secret_from_input(
         if not var.isidentifier():
             raise CameraError("env: must name an environment variable, e.g. env:FRONT_CAM_URL.")
         return None, url
-    bare, inline_user, inline_password = secrets.split_credentials(url)
+    try:
+        bare, inline_user, inline_password = secrets.split_credentials(url)
+    except secrets.SecretError as exc:
+        raise CameraError(str(exc)) from None
     return (
         secrets.CameraSecret(
             url=bare,
@@ -42,11 +45,14 @@ def secret_from_input(
 
 
 def _hash_for(secret: secrets.CameraSecret | None, env_ref: str | None) -> str:
+    """The URL's hash, once the URL has passed what every saved URL must: its shape, its address."""
     try:
         real = secret if secret is not None else secrets.load_secret(env_ref)
-        return secrets.url_hash(real.url)
-    except secrets.SecretError as exc:
-        raise CameraError(str(exc)) from exc
+        digest = secrets.url_hash(real.url)
+        network.check_url(real.url)
+    except (secrets.SecretError, network.AddressRefused) as exc:
+        raise CameraError(str(exc)) from None
+    return digest
 
 
 def _check_unique(digest: str, exclude_pk: int | None = None) -> None:
