@@ -260,3 +260,13 @@ def test_an_id_too_long_for_the_database_is_not_found(client, shares, route):
     response = client.get(f"/share/{token}/" + route.format(id="9" * 20))
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("route", ["/share/{t}", "/share/{t}/unlock", "/embed/{t}", "/share/{t}/download"])
+def test_a_token_with_a_nul_byte_is_not_found_on_every_database(client, route):
+    """PostgreSQL refuses NUL in a text parameter: the token must be refused before any query."""
+    path = route.format(t="gallery%00")
+
+    response = client.post(path) if route.endswith("unlock") else client.get(path)
+
+    assert response.status_code == 404
