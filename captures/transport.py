@@ -10,6 +10,7 @@ verifies the certificate against the host name (httpcore passes it as SNI).
 from __future__ import annotations
 
 import socket
+import ssl
 
 import httpcore
 import httpx
@@ -17,7 +18,9 @@ import httpx
 from cameras import network
 
 
-class _CheckedBackend(httpcore.SyncBackend):
+class CheckedBackend(httpcore.SyncBackend):
+    """httpcore's sync backend, connecting only to addresses cameras.network allows."""
+
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
         try:
             addresses = network.allowed_addresses(host, port)
@@ -34,7 +37,7 @@ class _CheckedBackend(httpcore.SyncBackend):
 
 
 class CheckedTransport(httpx.HTTPTransport):
-    """httpx.HTTPTransport whose connection pool connects through _CheckedBackend.
+    """httpx.HTTPTransport whose connection pool connects through a CheckedBackend.
 
     httpx has no parameter for a network backend, so this builds the pool httpx would
     (no proxy, HTTP/1.1) with ours; HTTPTransport's methods use nothing but `_pool`
@@ -42,11 +45,17 @@ class CheckedTransport(httpx.HTTPTransport):
     thrown away at once.
     """
 
-    def __init__(self, *, verify: bool, limits: httpx.Limits) -> None:
+    def __init__(
+        self,
+        *,
+        verify: bool | ssl.SSLContext,
+        limits: httpx.Limits,
+        backend: CheckedBackend | None = None,
+    ) -> None:
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_CheckedBackend(),
+            network_backend=backend or CheckedBackend(),
         )

@@ -6,7 +6,8 @@ import pytest
 
 from cameras.models import Camera
 from cameras.services import CameraError
-from captures import ingest
+from captures import ingest, protect
+from tests.captures.test_protect_console import console, key_env, tls  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -118,3 +119,44 @@ def test_the_demo_allows_its_own_fake_camera_on_loopback(no_loopback, data_dir):
 
     assert Camera.objects.filter(name="Demo camera").exists()
     assert no_loopback.TIMELAPSER_CAMERA_ALLOW_LOOPBACK is False  # allowed only while it ran
+
+
+@pytest.mark.parametrize("address", ["https://169.254.169.254", "[fe80::1]:7443", "127.0.0.1"])
+def test_a_protect_console_at_a_refused_address_is_not_saved(no_loopback, address):
+    from cameras.models import ProtectConsole
+    from cameras.services import save_console
+
+    with pytest.raises(CameraError, match=r"link-local|loopback"):
+        save_console(address, api_key="k3y")
+
+    assert not ProtectConsole.objects.exists()
+
+
+def test_a_protect_console_fingerprint_is_not_fetched_from_a_refused_address(no_loopback):
+    from captures.protect import certificate_fingerprint
+    from captures.sources import CaptureError
+
+    with pytest.raises(CaptureError, match="loopback"):
+        certificate_fingerprint("127.0.0.1:9")
+
+
+def test_a_pinned_console_camera_is_refused_at_connect_time(console, key_env, tls, settings):  # noqa: F811
+    from tests.captures.test_protect_console import fingerprint_of, run
+
+    run(
+        f"https://{console.address()}",
+        "--api-key-env",
+        key_env,
+        "--fingerprint",
+        fingerprint_of(tls),
+        "--add",
+        "all",
+    )
+    camera = Camera.objects.get(name="Front Yard")
+    settings.TIMELAPSER_CAMERA_ALLOW_LOOPBACK = False
+    # A kept-alive connection was checked when it opened; the rule applies to the next one.
+    protect._clients.clear()
+
+    outcome = ingest.capture(camera)
+
+    assert not outcome.ok and "loopback" in outcome.reason
