@@ -32,7 +32,14 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 
+from cameras import network
 from cameras.secrets import CameraSecret, opaque_key
+from captures.transport import CheckedTransport
+
+# One sentence for a refused port, a connection closed or reset, and an answer that is
+# not HTTP/RTSP: different words would let "Test connection" map which internal ports
+# are open.
+NO_CONNECTION = "Could not connect to the camera (no answer, refused or closed)."
 
 
 def option(name: str, default):
@@ -134,15 +141,11 @@ def _network_error(exc: Exception) -> CaptureError:
             or "name resolution" in text
         ):
             return CaptureError("failed", "The camera's host name could not be resolved (DNS failure).")
-        if "refused" in text:
-            return CaptureError(
-                "failed", "The camera refused the connection (nothing listening on that port)."
-            )
-        if "certificate" in text or "ssl" in text or "tls" in text:
+        if "certificate" in text:
             return CaptureError("failed", "TLS failed: the camera's certificate is not trusted.")
-        return CaptureError("failed", "Could not connect to the camera.")
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return CaptureError("failed", "The camera closed the connection or answered with broken HTTP.")
+        return CaptureError("failed", NO_CONNECTION)
+    if isinstance(exc, (httpx.NetworkError, httpx.ProtocolError)):
+        return CaptureError("failed", NO_CONNECTION)
     return CaptureError("error", f"Network error talking to the camera ({type(exc).__name__}).")
 
 
@@ -189,6 +192,8 @@ def _get(client: httpx.Client, url: str, deadline: _Deadline, **kwargs) -> tuple
             return 200, dict(response.headers), _read_capped(response, deadline)
     except httpx.HTTPError as exc:
         raise _network_error(exc) from None
+    except network.AddressRefused as exc:
+        raise CaptureError("failed", str(exc)) from None
     except httpx.InvalidURL:
         raise CaptureError("error", "The camera URL is not a valid URL.") from None
 
@@ -206,11 +211,11 @@ def _client(verify: bool = True) -> httpx.Client:
     with _clients_lock:
         client = _clients.get(verify)
         if client is None:
+            limits = httpx.Limits(max_connections=None, max_keepalive_connections=20)
             client = _clients[verify] = httpx.Client(
                 follow_redirects=False,
                 trust_env=False,
-                verify=verify,
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
+                transport=CheckedTransport(verify=verify, limits=limits),
             )
         return client
 
@@ -246,8 +251,17 @@ def _ffmpeg_reason(stderr: str) -> str:
     # ffmpeg's own messages quote the URL; translate, never quote. Status codes
     # are matched as words: log lines also carry hex addresses like 0x5558404a.
     text = stderr.lower()
-    if "connection refused" in text:
-        return "The RTSP server refused the connection (nothing listening on that port)."
+    if any(
+        words in text
+        for words in (
+            "connection refused",
+            "connection reset",
+            "end of file",
+            "invalid data found",
+            "broken pipe",
+        )
+    ):
+        return NO_CONNECTION
     if re.search(r"\b401\b", text) or "unauthorized" in text:
         return "The RTSP server refused the credentials (401 Unauthorized)."
     if re.search(r"\b404\b", text) or "stream not found" in text:
@@ -282,6 +296,19 @@ def _ffconcat(url: str, socket_timeout_us: int) -> str:
     )
 
 
+def _check_rtsp_address(url: str) -> None:
+    """The address rule right before ffmpeg connects (ffmpeg resolves the name again itself)."""
+    parts = urlsplit(url)
+    try:
+        network.allowed_addresses(parts.hostname or "", parts.port or 554)
+    except network.AddressRefused as exc:
+        raise CaptureError("failed", str(exc)) from None
+    except (OSError, UnicodeError):
+        raise CaptureError(
+            "failed", "The RTSP server's host name could not be resolved (DNS failure)."
+        ) from None
+
+
 def fetch_rtsp(secret: CameraSecret) -> bytes:
     """One full-resolution frame as JPEG, via imageio-ffmpeg's ffmpeg over TCP.
 
@@ -289,6 +316,7 @@ def fetch_rtsp(secret: CameraSecret) -> bytes:
     afterwards; its environment is minimal (camera URLs may live in ours). The
     process is killed at the deadline, so a stalled stream never holds a worker.
     """
+    _check_rtsp_address(secret.url)
     deadline = option("RTSP_DEADLINE", option("DEADLINE", 20.0))
     socket_timeout_us = int(option("READ_TIMEOUT", 10.0) * 1_000_000)
     script = _ffconcat(_rtsp_url_with_credentials(secret), socket_timeout_us)

@@ -262,6 +262,13 @@ TIMELAPSER_SECRETS_KEYS = envparse.fernet_keys(
     env.str("TIMELAPSER_SECRETS_KEY", default=""), DATA_DIR / "secrets_key"
 )
 
+# --- Camera addresses (cameras/network.py) ---------------------------------
+# Private LAN ranges are always allowed. Link-local (169.254.0.0/16, fe80::/10: cloud
+# metadata) and loopback (this server's own services) only when allowed here; the
+# tests, the demo and `make run` allow loopback for their cameras on 127.0.0.1.
+TIMELAPSER_CAMERA_ALLOW_LINK_LOCAL = env.bool("TIMELAPSER_CAMERA_ALLOW_LINK_LOCAL", default=False)
+TIMELAPSER_CAMERA_ALLOW_LOOPBACK = env.bool("TIMELAPSER_CAMERA_ALLOW_LOOPBACK", default=False)
+
 # --- Capture and import ---------------------------------------------------
 # Per-capture network limits (seconds) and the largest answer accepted (bytes).
 TIMELAPSER_CAPTURE_CONNECT_TIMEOUT = env.float("TIMELAPSER_CAPTURE_CONNECT_TIMEOUT", default=5.0)
