@@ -36,7 +36,19 @@ def pytest_runtest_makereport(item, call):
     if IN_CI and report.skipped and not expected_skip and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped under CI=true, which counts as a failure: {report.longrepr}"
+        report.skipped_in_ci = True
     return report
+
+
+def pytest_report_teststatus(report, config):
+    """A skip in a fixture (a missing Chromium, Redis) is a FAILED test under CI, not an ERROR.
+
+    pytest calls any failure outside the test's own call an error, which would read as a
+    broken test rather than a machine that lacks what the test needs.
+    """
+    if getattr(report, "skipped_in_ci", False):
+        return "failed", "F", "FAILED"
+    return None
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.system import need_command
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -23,6 +25,7 @@ def free_port() -> int:
 
 
 def test_make_run_serves_the_admin_and_starts_worker_and_beat(tmp_path):
+    need_command("make", "make")
     port = free_port()
     env = {
         k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL"}

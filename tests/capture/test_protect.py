@@ -7,6 +7,7 @@ import pytest
 from captures import ingest, sources
 from captures.fakecamera import FakeProtectConsole, self_signed_cert
 from captures.models import CaptureAttempt
+from tests.system import need_redis
 
 pytestmark = pytest.mark.django_db
 API_KEY = "k3y-for-the-fake-console"
@@ -91,6 +92,7 @@ def test_request_slots_are_shared_through_the_redis_broker_without_a_shared_cach
     from django.core.cache import cache
 
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/1"
+    need_redis(settings.CELERY_BROKER_URL).close()
     slot = f"protect-slot:test-{uuid.uuid4().hex}:1"
     assert sources._claim(slot) is True
     cache.clear()  # what a second process sees: an empty local-memory cache

@@ -17,6 +17,7 @@ from django.db import connection
 
 from cameras.services import add_camera
 from captures.models import CaptureAttempt, Image
+from tests.system import need_redis
 
 REDIS = "redis://127.0.0.1:6379/1"
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +32,7 @@ def database_url() -> str:
 
 def worker_env(settings, data_dir, **extra: str) -> dict[str, str]:
     """The environment of a worker that uses this test's database, data dir and secrets key."""
+    need_redis(REDIS).close()
     return {
         **os.environ,
         "DATABASE_URL": database_url(),

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-import redis
 
+from tests.system import need_redis
 from timelapser.celery import app
 
 REDIS_URL = os.environ.get("TIMELAPSER_OPS_REDIS_URL", "redis://127.0.0.1:6379/5")
@@ -75,11 +75,7 @@ def stop(process: subprocess.Popen) -> None:
 
 @pytest.fixture
 def broker():
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    client = need_redis(REDIS_URL)
     client.flushdb()  # DB 5 belongs to these tests: start without stale messages
     yield client
     client.flushdb()

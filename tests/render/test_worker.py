@@ -12,7 +12,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import redis
 from celery import Celery
 from django.conf import settings as django_settings
 from django.db import connection
@@ -20,6 +19,7 @@ from django.db import connection
 from batches import render
 from batches.models import TimelapseBatch
 from batches.selection import Selection, create_batch
+from tests.system import need_redis
 
 REDIS_URL = "redis://127.0.0.1:6379/2"
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,7 +83,7 @@ def ffmpeg_children_in(data_dir: Path) -> list[int]:
 def test_worker_killed_mid_render_is_requeued_and_the_batch_finishes(
     camera, add_frame, day_start, data_dir, settings, tmp_path
 ):
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    need_redis(REDIS_URL).flushdb()
     noise = lambda image: image.frombytes(os.urandom(640 * 480 * 3))  # noqa: E731
     for i in range(120):
         add_frame(camera, day_start + timedelta(minutes=i), size=(640, 480), draw=noise)

@@ -8,6 +8,7 @@ from django.core.cache import caches
 
 from sharing.cache import RedisCache
 from tests.factories import make_share
+from tests.system import need_redis
 
 REDIS_URL = "redis://127.0.0.1:6379/3"
 
@@ -16,10 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def redis_limits(settings):
-    try:
-        redis.Redis.from_url(REDIS_URL).ping()
-    except redis.RedisError:
-        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+    need_redis(REDIS_URL).close()
     settings.CACHES = {
         **settings.CACHES,
         "ratelimit": {
