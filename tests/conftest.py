@@ -51,6 +51,29 @@ def pytest_report_teststatus(report, config):
     return None
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """On PostgreSQL, a test database of this run's own.
+
+    Other worktrees' suites use the same server at the same time: with one shared
+    `test_timelapser`, a run starting up destroyed the database of a run half-way through.
+    """
+    if VENDOR == "postgresql":
+        database = settings.DATABASES["default"]
+        test = database.setdefault("TEST", {})
+        test["NAME"] = f"{test.get('NAME') or 'test_' + database['NAME']}_{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A Redis of this run's own (tests/system.py says why); skipped without redis-server."""
+    from tests.system import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def data_dir(settings, tmp_path):
     """A fresh data directory for the test: images, videos and secrets land here."""

@@ -4,9 +4,17 @@ the Debian package (a failure under CI=true, see tests/conftest.py), rather than
 from __future__ import annotations
 
 import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
 
 import pytest
 import redis
+
+# How long a server of our own may take to come up on a loaded machine: never a claim
+# about speed, only the point where a hang becomes a readable failure.
+START_PATIENCE = 120.0
 
 
 def need_command(command: str, package: str) -> str:
@@ -17,13 +25,43 @@ def need_command(command: str, package: str) -> str:
     return path
 
 
-def need_redis(url: str) -> redis.Redis:
-    """A client for the Redis at `url` that answered a PING, or a skip naming redis-server."""
-    client = redis.Redis.from_url(url)
-    try:
-        client.ping()
-    except redis.RedisError:
-        client.close()
-        where = url.split("@")[-1]  # a test URL, but never print a password all the same
-        pytest.skip(f"needs a Redis server at {where} (Debian package redis-server, started)")
-    return client
+class RedisServer:
+    """A redis-server of this test run's own on a free 127.0.0.1 port, nothing persisted.
+
+    Not the shared one on 6379: other worktrees' suites run at the same time on this machine,
+    and their FLUSHDB, their workers on the same queue names and their counters were ours too.
+    """
+
+    def __init__(self, directory: Path):
+        binary = need_command("redis-server", "redis-server")
+        with socket.socket() as probe:  # a port nobody holds right now
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.process = subprocess.Popen(
+            [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+             "--dir", str(directory), "--databases", "16"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + START_PATIENCE
+        while self.process.poll() is None and time.monotonic() < deadline:
+            try:
+                self.client().ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        self.stop()
+        pytest.fail(f"redis-server did not answer on port {self.port} (exit status {self.process.poll()})")
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def client(self, db: int = 0) -> redis.Redis:
+        return redis.Redis.from_url(self.url(db))
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=START_PATIENCE)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

@@ -7,7 +7,6 @@ import pytest
 from captures import ingest, sources
 from captures.fakecamera import FakeProtectConsole, self_signed_cert
 from captures.models import CaptureAttempt
-from tests.system import need_redis
 
 pytestmark = pytest.mark.django_db
 API_KEY = "k3y-for-the-fake-console"
@@ -83,7 +82,7 @@ def test_at_most_eight_requests_per_second_per_console(add, console, settings):
     assert min(spans) >= 0.95, spans
 
 
-def test_request_slots_are_shared_through_the_redis_broker_without_a_shared_cache(settings):
+def test_request_slots_are_shared_through_the_redis_broker_without_a_shared_cache(settings, redis_server):
     """GIVEN the default per-process cache and a Redis broker (production without CACHE_URL)
     WHEN two worker processes ask for a slot for the same console THEN they get different
     slots: the budget is per console, not per process."""
@@ -91,8 +90,7 @@ def test_request_slots_are_shared_through_the_redis_broker_without_a_shared_cach
 
     from django.core.cache import cache
 
-    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/1"
-    need_redis(settings.CELERY_BROKER_URL).close()
+    settings.CELERY_BROKER_URL = redis_server.url(4)
     slot = f"protect-slot:test-{uuid.uuid4().hex}:1"
     assert sources._claim(slot) is True
     cache.clear()  # what a second process sees: an empty local-memory cache
