@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.waiting import PATIENCE
+
 FONT_DIRS = [Path("/usr/share/fonts"), Path("/usr/local/share/fonts")]
-# Generous: page loads on a loaded 2-core machine, never what a page needs on an idle one.
-PAGE_LOAD_TIMEOUT = 120
 
 
 def missing_packages() -> list[str]:
@@ -47,5 +47,7 @@ def start_chromium(profile_dir: Path, *extra_flags: str):
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     # An explicit driver path: selenium-manager must never try to download one.
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
-    driver.set_page_load_timeout(PAGE_LOAD_TIMEOUT)
+    # What a page or script may take on a loaded machine, never what it needs on an idle one.
+    driver.set_page_load_timeout(PATIENCE)
+    driver.set_script_timeout(PATIENCE)
     return driver
