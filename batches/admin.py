@@ -8,9 +8,9 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from batches import render
-from batches.ffmpeg import RenderError
+from batches import lifecycle
 from batches.models import DaySegment, TimelapseBatch, TimelapseImage
+from common.paths import media_file
 from sharing.admin import create_share_from_batches
 from sharing.serving import file_response
 
@@ -111,7 +111,7 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry the selected failed batches")
     def retry_failed(self, request: HttpRequest, queryset) -> None:
-        retried = sum(render.retry(batch) for batch in queryset)
+        retried = sum(lifecycle.retry(batch) for batch in queryset)
         skipped = queryset.count() - retried
         self.message_user(request, f"Queued {retried} batch(es) again.", messages.SUCCESS)
         if skipped:
@@ -137,11 +137,8 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise Http404
         batch = get_object_or_404(TimelapseBatch, pk=batch_id)
-        try:
-            video = render.data_path(batch.output_path or "")
-        except RenderError as exc:
-            raise Http404 from exc
-        if not batch.output_path or not video.is_file():
+        video = media_file(batch.output_path)
+        if video is None:
             raise Http404("No video for this batch")
         # Range requests, so the inline player can seek (Safari will not play without them).
         return file_response(request, video, "video/mp4")

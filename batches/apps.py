@@ -6,7 +6,7 @@ class BatchesConfig(AppConfig):
     verbose_name = "Timelapse batches"
 
     def ready(self) -> None:
-        from batches.signals import on_image_captured
+        from batches.receivers import on_image_captured
         from captures.signals import image_captured
 
         image_captured.connect(on_image_captured, dispatch_uid="batches.continuous_update")

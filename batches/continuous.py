@@ -19,12 +19,23 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from PIL import Image as PILImage
 
-from batches import ffmpeg, render
+from batches import ffmpeg, lifecycle
 from batches.ffmpeg import RenderError
+from batches.frames import (
+    check_frame,
+    data_path,
+    day_runs,
+    output_name,
+    verify_frames,
+    video_settings,
+    videos_dir,
+)
 from batches.models import DaySegment, TimelapseBatch, TimelapseImage
 from cameras.models import Camera
 from captures.models import Image
+from common.paths import relative_to_data, remove_media_file
 
 log = logging.getLogger(__name__)
 Status = TimelapseBatch.Status
@@ -73,13 +84,13 @@ def request_update(camera: Camera, countdown: float | None = None, queue: bool =
                 selection={"continuous": True},
             )
             if queue:
-                render.enqueue(batch.pk, countdown)
+                lifecycle.enqueue(batch.pk, countdown)
             return batch
         moved = TimelapseBatch.objects.filter(
             pk=batch.pk, status__in=[Status.COMPLETED, Status.FAILED]
         ).update(status=Status.PENDING, attempts=0)
         if moved and queue:
-            render.enqueue(batch.pk, countdown)
+            lifecycle.enqueue(batch.pk, countdown)
     return batch
 
 
@@ -131,7 +142,7 @@ def _dirty_days(batch: TimelapseBatch, digest: str, tz: zoneinfo.ZoneInfo) -> se
         frames = frames.filter(image__captured_at__gt=datetime.fromisoformat(watermark))
     days = {at.astimezone(tz).date() for at in frames.values_list("image__captured_at", flat=True)}
     for segment in DaySegment.objects.filter(camera_id=batch.camera_id):
-        if segment.settings_hash != digest or not render.data_path(segment.file_path).is_file():
+        if segment.settings_hash != digest or not data_path(segment.file_path).is_file():
             days.add(segment.local_date)
     return days
 
@@ -141,28 +152,26 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
     camera = batch.camera
     tz = zoneinfo.ZoneInfo(camera.timezone)
     _append_new_images(batch)
-    heartbeat = render.Heartbeat(batch)
+    heartbeat = lifecycle.Heartbeat(batch)
     first = TimelapseImage.objects.filter(timelapse_batch=batch).order_by("sequence_order").first()
     if FRAME_SIZE not in batch.selection:
         if first is None:
             raise RenderError("No images to render yet for this camera.")
-        path, reason = render.check_frame(
-            first.image.file_path, first.image.file_size_bytes, first.image.file_hash
-        )
+        path, reason = check_frame(first.image.file_path, first.image.file_size_bytes, first.image.file_hash)
         if path is None:
             raise RenderError(f"Cannot size the video: first frame (image {first.image_id}) {reason}.")
-        with render.PILImage.open(path) as image:
+        with PILImage.open(path) as image:
             batch.selection[FRAME_SIZE] = list(image.size)
-    video = render.video_settings(camera, tuple(batch.selection[FRAME_SIZE]), batch.frame_rate)
+    video = video_settings(camera, tuple(batch.selection[FRAME_SIZE]), batch.frame_rate)
     digest = video.digest()
     watermark_at = TimelapseImage.objects.filter(timelapse_batch=batch).aggregate(
         at=Max("image__captured_at")
     )["at"]
     days = sorted(_dirty_days(batch, digest, tz))
-    if not days and batch.output_path and render.data_path(batch.output_path).is_file():
+    if not days and batch.output_path and data_path(batch.output_path).is_file():
         # Nothing new since the published video (a periodic run with no captures).
         now = timezone.now()
-        render.still_ours(batch).update(status=Status.COMPLETED, completed_at=now, heartbeat_at=now,
+        lifecycle.still_ours(batch).update(status=Status.COMPLETED, completed_at=now, heartbeat_at=now,
                                    frames_done=batch.total_frames, error_message=None)  # fmt: skip
         return
     segments_dir = Path(settings.DATA_DIR) / "segments" / str(camera.pk)
@@ -171,7 +180,7 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
     # time), so any partial file here is a killed attempt's leftover.
     for old in [
         *segments_dir.glob(".*.part"),
-        *render.videos_dir(camera).glob(f".*-continuous-{batch.pk}-*.part"),
+        *videos_dir(camera).glob(f".*-continuous-{batch.pk}-*.part"),
     ]:
         ffmpeg.remove_quietly(old)
     for day in days:
@@ -179,14 +188,14 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
         rows = TimelapseImage.objects.filter(
             timelapse_batch=batch, image__captured_at__gte=start, image__captured_at__lt=end
         ).order_by("sequence_order")
-        frames = render.verify_frames(batch, rows, heartbeat)
+        frames = verify_frames(batch, rows, heartbeat)
         if not frames:
             # Nothing left of that day to encode (all dropped or cleaned up): drop its segment.
             for segment in DaySegment.objects.filter(camera=camera, local_date=day):
-                ffmpeg.remove_quietly(render.data_path(segment.file_path))
+                remove_media_file(segment.file_path)
                 segment.delete()
             continue
-        runs = render.day_runs(frames)
+        runs = day_runs(frames)
         target = segments_dir / f"{day.isoformat()}.mp4"
         partial = target.with_name(f".{target.name}.{batch.pk}-{batch.attempts}.part")
         try:
@@ -204,7 +213,7 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
                 "settings_hash": digest,
                 "frame_count": len(frames),
                 "last_captured_at": max(f.captured_at for f in frames),
-                "file_path": render.relative_to_data(target),
+                "file_path": relative_to_data(target),
                 "file_size_bytes": target.stat().st_size,
                 "rendered_at": timezone.now(),
             },
@@ -217,8 +226,8 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
     # Every segment now carries the current settings, so the overlay is in all or none.
     overlay_applied = video.overlay and any(s.day_number is not None for s in segments)
     previous = batch.output_path
-    name = render.output_name(batch)
-    final = render.videos_dir(camera) / name
+    name = output_name(batch)
+    final = videos_dir(camera) / name
     partial = final.with_name(f".{name}.part")
     selection = {**batch.selection}
     try:
@@ -229,7 +238,7 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
         if watermark_at:
             selection[WATERMARK] = watermark_at.isoformat()
         day_numbers = [s.day_number for s in segments if s.day_number is not None]
-        published = render.complete(
+        published = lifecycle.complete(
             batch,
             partial,
             final,
@@ -241,12 +250,12 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
         )
     finally:
         ffmpeg.remove_quietly(partial)
-    if published and previous and previous != render.relative_to_data(final):
+    if published and previous and previous != relative_to_data(final):
         # Superseded: the new video is complete and recorded, so the old one can go.
-        ffmpeg.remove_quietly(render.data_path(previous))
+        remove_media_file(previous)
     old_prefix, new_prefix = batch.selection.get(PREFIX), selection.get(PREFIX)
     if published and old_prefix and old_prefix["path"] != (new_prefix or {}).get("path"):
-        ffmpeg.remove_quietly(render.data_path(old_prefix["path"]))
+        remove_media_file(old_prefix["path"])
 
 
 def _valid_prefix(batch: TimelapseBatch, digest: str, dirty: list[date]) -> dict | None:
@@ -256,15 +265,15 @@ def _valid_prefix(batch: TimelapseBatch, digest: str, dirty: list[date]) -> dict
         return None
     if dirty and min(dirty) <= date.fromisoformat(prefix["through"]):
         return None
-    return prefix if render.data_path(prefix["path"]).is_file() else None
+    return prefix if data_path(prefix["path"]).is_file() else None
 
 
 def _inputs(prefix: dict | None, segments: list[DaySegment]) -> list[Path]:
     if prefix is None:
-        return [render.data_path(s.file_path) for s in segments]
+        return [data_path(s.file_path) for s in segments]
     through = date.fromisoformat(prefix["through"])
-    later = [render.data_path(s.file_path) for s in segments if s.local_date > through]
-    return [render.data_path(prefix["path"]), *later]
+    later = [data_path(s.file_path) for s in segments if s.local_date > through]
+    return [data_path(prefix["path"]), *later]
 
 
 def _refresh_prefix(
@@ -284,7 +293,7 @@ def _refresh_prefix(
         partial.replace(target)
     finally:
         ffmpeg.remove_quietly(partial)
-    return {"path": render.relative_to_data(target), "through": through.isoformat(), "hash": digest}
+    return {"path": relative_to_data(target), "through": through.isoformat(), "hash": digest}
 
 
 def _fresh(workdir: Path, day: date) -> Path:

@@ -1,16 +1,6 @@
-"""Receivers: a new capture asks the camera's continuous video to catch up (coalesced)."""
+"""Signals batches sends, so it need not know who notifies (operations listens)."""
 
-from __future__ import annotations
+from django.dispatch import Signal
 
-from django.conf import settings
-
-from cameras.models import Camera
-
-
-def on_image_captured(sender, camera: Camera, image=None, **kwargs) -> None:
-    if camera.continuous_mode != Camera.ContinuousMode.EVERY_CAPTURE:
-        return
-    from batches.continuous import request_update
-
-    # The countdown gathers a burst of captures into the one render it queues.
-    request_update(camera, countdown=settings.TIMELAPSER_CONTINUOUS_COALESCE_SECONDS)
+# Sent after the transaction that failed a render commits; kwargs: batch.
+render_failed = Signal()

@@ -6,13 +6,13 @@ import logging
 
 from celery import shared_task
 
-from batches import continuous, render, services
+from batches import continuous, lifecycle, render, services
 from cameras.models import Camera
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="batches.tasks.render_batch")
+@shared_task(name=lifecycle.RENDER_TASK)
 def render_batch(batch_id: int) -> str | None:
     batch = render.render_batch(batch_id)
     return batch.status if batch else None
@@ -20,7 +20,7 @@ def render_batch(batch_id: int) -> str | None:
 
 @shared_task(name="batches.tasks.recover_stale_batches")
 def recover_stale_batches() -> dict:
-    return render.recover_stale()
+    return lifecycle.recover_stale()
 
 
 @shared_task(name="batches.tasks.update_periodic_continuous")

@@ -99,8 +99,8 @@ def run() -> None:
     from django.db import connection
 
     from cameras.models import Camera
-    from captures.cleanup import run_cleanup
     from captures.stats import day_counts, latest_images
+    from operations.cleanup import run_cleanup
 
     call_command("migrate", verbosity=0)
     for n in range(CAMERAS):

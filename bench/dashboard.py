@@ -85,8 +85,8 @@ def main() -> None:
     from django.test import Client
 
     from cameras.models import Camera
-    from timelapser.dashboard import disk_bytes_by_camera
-    from timelapser.svg import camera_health_svg
+    from operations.dashboard import disk_bytes_by_camera
+    from operations.svg import camera_health_svg
 
     # No collectstatic here: plain static URLs instead of the hashed manifest.
     settings.STORAGES = {

@@ -44,7 +44,7 @@ from django.core.management import call_command  # noqa: E402
 from PIL import Image as PILImage  # noqa: E402
 from PIL import ImageDraw  # noqa: E402
 
-from batches import continuous, ffmpeg, render  # noqa: E402
+from batches import continuous, ffmpeg, frames, render  # noqa: E402
 from batches.models import TimelapseBatch  # noqa: E402
 from batches.selection import Selection, create_batch  # noqa: E402
 from cameras.models import Camera  # noqa: E402
@@ -181,7 +181,7 @@ def bench_render() -> tuple[Camera, list]:
             bare.append(time_bare(folder, WORK / "bare.mp4"))
             elapsed, batch = time_ours(camera)
             ours.append(elapsed)
-            render.data_path(batch.output_path).unlink()
+            frames.data_path(batch.output_path).unlink()
     # The sampler also saw the bare ffmpeg runs: this peak bounds ours from above.
     ratio = statistics.median(bare) / statistics.median(ours)
     print(f"render_seconds_ours={statistics.median(ours):.2f}")

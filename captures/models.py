@@ -20,9 +20,9 @@ class ImageQuerySet(models.QuerySet):
         same question is answered by NOT EXISTS over the index on
         timelapse_images(image_id) (`idx_timelapse_images_image`).
         """
-        from batches.models import TimelapseImage
-
-        return self.filter(~models.Exists(TimelapseImage.objects.filter(image_id=models.OuterRef("pk"))))
+        # Through the reverse relation, not an import: batches sits above captures.
+        frames = self.model._meta.get_field("batch_frames").related_model
+        return self.filter(~models.Exists(frames.objects.filter(image_id=models.OuterRef("pk"))))
 
 
 def fill_day_numbers(images, using: str = "default") -> None:

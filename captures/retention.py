@@ -1,36 +1,26 @@
 """Retention policy: how long images stay, how they are thinned, which are protected.
 
 Also the storage figures the admin shows (usage, bytes per day, steady-state
-forecast) and the low-disk condition. The cleanup routine that acts on the
-policy lives in captures/cleanup.py.
+forecast). The cleanup routine that acts on the policy lives in
+operations/cleanup.py; which images a batch protects, in batches/protection.py.
 """
 
 from __future__ import annotations
 
 import itertools
-import shutil
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Count, Exists, OuterRef, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
-from batches.models import DaySegment, TimelapseBatch, TimelapseImage
 from cameras.models import Camera
 from captures.models import Image
 
 GRANULARITIES = ("hour", "day", "none")
-
-# A batch protects its images when it is a checkpoint or manual batch that is
-# completed, or processing: a render reading its frames right now must not lose
-# them half way. Pending and failed batches do not protect (they can be retried
-# with whatever frames remain); continuous batches never do, their day segments
-# carry the video.
-PROTECTIVE_TYPES = (TimelapseBatch.BatchType.CHECKPOINT, TimelapseBatch.BatchType.MANUAL)
-PROTECTIVE_STATUSES = (TimelapseBatch.Status.COMPLETED, TimelapseBatch.Status.PROCESSING)
 
 
 @dataclass(frozen=True)
@@ -125,41 +115,6 @@ def policy_for(camera: Camera) -> Policy:
     retention = default.retention_days if camera.retention_days is None else camera.retention_days
     tiers = default.tiers if camera.thinning_tiers is None else tiers_from_json(camera.thinning_tiers)
     return Policy(retention_days=retention, tiers=tiers)
-
-
-def protective_frames():
-    """timelapse_images rows whose batch keeps the image (correlated on the outer image)."""
-    return TimelapseImage.objects.filter(
-        image_id=OuterRef("pk"),
-        timelapse_batch__batch_type__in=PROTECTIVE_TYPES,
-        timelapse_batch__status__in=PROTECTIVE_STATUSES,
-    )
-
-
-def protected_images():
-    """Images a protective batch holds (continuous-day protection is per camera: see below)."""
-    return Image.objects.filter(Exists(protective_frames()))
-
-
-def segment_coverage(camera: Camera) -> dict[date, datetime] | None:
-    """For a continuous camera, the last capture each rendered day covers; None if not continuous.
-
-    An image of a continuous camera is protected until its local day has a
-    segment whose last_captured_at is at or after it. One row per day, so this
-    stays small (ten years is 3,650 entries).
-    """
-    if camera.continuous_mode == Camera.ContinuousMode.OFF:
-        return None
-    return dict(DaySegment.objects.filter(camera=camera).values_list("local_date", "last_captured_at"))
-
-
-def awaits_segment(
-    coverage: dict[date, datetime] | None, captured_at: datetime, tz: zoneinfo.ZoneInfo
-) -> bool:
-    if coverage is None:
-        return False
-    covered_until = coverage.get(captured_at.astimezone(tz).date())
-    return covered_until is None or covered_until < captured_at
 
 
 def bucket_key(granularity: str, captured_at: datetime, tz: zoneinfo.ZoneInfo) -> tuple:
@@ -273,31 +228,3 @@ def storage_stats(cameras=None, now: datetime | None = None) -> list[StorageStat
             )
         )
     return result
-
-
-@dataclass(frozen=True)
-class DiskStatus:
-    total_bytes: int
-    free_bytes: int
-    free_percent: float
-    threshold_percent: float
-
-    @property
-    def low(self) -> bool:
-        return self.free_percent < self.threshold_percent
-
-
-def disk_status() -> DiskStatus:
-    """Free space on the file system that holds DATA_DIR."""
-    usage = shutil.disk_usage(settings.DATA_DIR)
-    return DiskStatus(
-        total_bytes=usage.total,
-        free_bytes=usage.free,
-        free_percent=100.0 * usage.free / usage.total if usage.total else 0.0,
-        threshold_percent=settings.TIMELAPSER_DISK_LOW_PERCENT,
-    )
-
-
-def disk_low() -> bool:
-    """True when free space under DATA_DIR is below TIMELAPSER_DISK_LOW_PERCENT (admin banner)."""
-    return disk_status().low

@@ -17,6 +17,8 @@ from django.conf import settings
 from PIL import Image as PILImage
 from PIL import ImageOps
 
+from common.paths import media_file
+
 # Bounding boxes. Admin pages show 4:3 cards; a gallery wants every frame 320 wide.
 CARD = (320, 240)
 GALLERY = (320, 1280)
@@ -27,21 +29,8 @@ class ThumbnailUnavailable(Exception):
 
 
 def image_path(image) -> Path | None:
-    """The image's regular file inside DATA_DIR, or None.
-
-    Symlinks and `..` are resolved first, so nothing outside the data dir is read,
-    whatever the row says.
-    """
-    if not image.file_path or "\x00" in image.file_path:
-        return None
-    root = Path(settings.DATA_DIR).resolve()
-    try:
-        path = (root / image.file_path).resolve()
-    except (OSError, RuntimeError):
-        return None
-    if not path.is_relative_to(root) or not path.is_file():
-        return None
-    return path
+    """The image's regular file inside the media folders, or None, whatever the row says."""
+    return media_file(image.file_path)
 
 
 def cache_root() -> Path:

@@ -21,6 +21,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from batches.models import TimelapseBatch
+from common.paths import media_file
 from sharing.models import Share, ShareBatch, ShareCustomization, default_display_options
 
 # Strict: only #rgb or #rrggbb reaches the page's <style>; anything else falls back.
@@ -374,7 +375,5 @@ def absolute_url(path: str) -> str:
 
 
 def output_file(batch: TimelapseBatch) -> Path | None:
-    """The batch's video inside the data dir, or None (see serving.resolve_data_path)."""
-    from sharing.serving import resolve_data_path
-
-    return resolve_data_path(batch.output_path or "")
+    """The batch's video inside the media folders, or None."""
+    return media_file(batch.output_path)

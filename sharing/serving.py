@@ -1,4 +1,4 @@
-"""File delivery for shares: paths kept inside DATA_DIR, HTTP Range, conditional GETs, offload.
+"""File delivery for shares: HTTP Range, conditional GETs, offload (paths are checked by common.paths).
 
 Safari and iOS refuse to play a video whose server does not answer byte ranges,
 so every video and image of a share goes through `file_response`. Behind nginx,
@@ -20,24 +20,6 @@ from django.utils.http import http_date, parse_http_date_safe
 
 CHUNK = 512 * 1024
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
-
-
-def resolve_data_path(relative: str) -> Path | None:
-    """The existing regular file `relative` names inside DATA_DIR, or None.
-
-    Symlinks and `..` are resolved first, so nothing outside the data dir is
-    ever served, whatever a database row says.
-    """
-    if not relative or "\x00" in relative:
-        return None
-    base = Path(settings.DATA_DIR).resolve()
-    try:
-        path = (base / relative).resolve()
-    except (OSError, RuntimeError):
-        return None
-    if not path.is_relative_to(base) or path == base or not path.is_file():
-        return None
-    return path
 
 
 def content_disposition(filename: str) -> str:

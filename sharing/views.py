@@ -28,9 +28,10 @@ from django_ratelimit.core import is_ratelimited
 
 from batches.models import TimelapseImage
 from captures import thumbnails
+from common.paths import media_file
 from sharing import media, services
 from sharing.models import Share
-from sharing.serving import file_response, resolve_data_path
+from sharing.serving import file_response
 
 UNLOCK_MAX_AGE = 12 * 3600
 GALLERY_PAGE_SIZE = 48
@@ -339,7 +340,7 @@ def _share_frame(request: HttpRequest, token: str, image_id: int):
         .select_related("image")
         .first()
     )
-    path = resolve_data_path(frame.image.file_path) if frame else None
+    path = media_file(frame.image.file_path) if frame else None
     return (frame.image, path) if path else None
 
 

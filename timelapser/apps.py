@@ -4,7 +4,6 @@ from pathlib import Path
 
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
-from django.db.models.signals import post_migrate
 
 
 def restrict_sqlite_file(sender, connection, **kwargs) -> None:
@@ -25,12 +24,3 @@ class TimelapserConfig(AppConfig):
 
     def ready(self) -> None:
         connection_created.connect(restrict_sqlite_file, dispatch_uid="timelapser-sqlite-mode")
-
-        from captures.signals import capture_failed, image_captured
-        from timelapser import notify
-
-        capture_failed.connect(notify.on_capture_failed, dispatch_uid="timelapser-notify-down")
-        image_captured.connect(notify.on_image_captured, dispatch_uid="timelapser-notify-recovered")
-        post_migrate.connect(
-            notify.ensure_beat_schedule, sender=self, dispatch_uid="timelapser-beat-schedule"
-        )

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "captures",
     "batches",
     "sharing",
+    "operations",
 ]
 
 MIDDLEWARE = [
@@ -199,7 +200,7 @@ CELERY_TASK_ROUTES = {
     # Maintenance (cleanup, disk checks) has its own queue, consumed by the capture
     # worker beside `capture`: it takes one worker slot, never a place in the capture
     # queue's line, and never waits behind an hour-long render.
-    "timelapser.tasks.*": {"queue": "maintenance"},
+    "operations.tasks.*": {"queue": "maintenance"},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = False
@@ -209,16 +210,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_DB_REUSE_MAX = 1000
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Fixed schedules for render upkeep. Per-camera captures, the nightly cleanup, the
-# disk check and the share-expiry warning are django-celery-beat rows instead
-# (cameras.schedule and `migrate`), so the operator can edit them in the admin.
-CELERY_BEAT_SCHEDULE = {
-    "batches-recover-stale": {"task": "batches.tasks.recover_stale_batches", "schedule": 60.0},
-    "batches-periodic-continuous": {
-        "task": "batches.tasks.update_periodic_continuous",
-        "schedule": env.float("TIMELAPSER_CONTINUOUS_PERIOD_SECONDS", default=3600.0),
-    },
-}
+# Periodic work is declared once, in operations/schedule.py (made into
+# django-celery-beat rows by `migrate`); per-camera captures are rows made by
+# cameras.schedule. Nothing is scheduled from here.
+TIMELAPSER_CONTINUOUS_PERIOD_SECONDS = env.float("TIMELAPSER_CONTINUOUS_PERIOD_SECONDS", default=3600.0)
 
 # --- Logging --------------------------------------------------------------
 LOGGING = {

@@ -9,7 +9,7 @@ admin.site.index_title = "Cameras, captures, timelapses and shares"
 
 urlpatterns = [
     # Operator pages under /admin/, listed before the admin so its catch-all does not take them.
-    path("admin/", include("timelapser.ops_urls")),
+    path("admin/", include("operations.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("", include("sharing.urls")),

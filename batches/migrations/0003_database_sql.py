@@ -7,7 +7,7 @@ The pending-batches partial index is an ORM index (both databases support it).
 
 from django.db import migrations
 
-from timelapser.dbsql import OnDelete, vendor_sql
+from common.dbsql import OnDelete, vendor_sql
 
 ON_DELETE = [
     OnDelete("timelapse_batches", "camera_id", "cameras", "CASCADE"),

@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from timelapser.dbsql import OnDelete, vendor_sql
+from common.dbsql import OnDelete, vendor_sql
 
 
 class Migration(migrations.Migration):

@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from timelapser.dbsql import vendor_sql
+from common.dbsql import vendor_sql
 
 POSTGRESQL = [
     """

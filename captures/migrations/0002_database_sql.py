@@ -17,7 +17,7 @@
 
 from django.db import migrations
 
-from timelapser.dbsql import OnDelete, vendor_sql
+from common.dbsql import OnDelete, vendor_sql
 
 POSTGRESQL = [
     """

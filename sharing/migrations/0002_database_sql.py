@@ -12,7 +12,7 @@ self-hosted install has.
 
 from django.db import migrations
 
-from timelapser.dbsql import OnDelete, vendor_sql
+from common.dbsql import OnDelete, vendor_sql
 
 POSTGRESQL = [
     """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from batches import render
+from batches import lifecycle
 from batches.models import TimelapseBatch
 
 
@@ -21,7 +21,7 @@ class Command(BaseCommand):
             raise CommandError(f"No batch with id {', '.join(map(str, missing))}.")
         for pk in batch_ids:
             batch = found[pk]
-            if render.retry(batch):
+            if lifecycle.retry(batch):
                 self.stdout.write(f"Batch {pk} queued again.")
             else:
                 self.stderr.write(f"Batch {pk} is {batch.status}, not failed; left as it is.")

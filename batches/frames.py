@@ -1,0 +1,189 @@
+"""A batch's frames and files: integrity checks, video settings, day runs, where outputs go.
+
+Every stored path is read through common.paths, which confines it to the media folders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+from django.utils.text import slugify
+from PIL import Image as PILImage
+
+from batches import ffmpeg
+from batches.ffmpeg import RenderError, VideoSettings
+from batches.lifecycle import Heartbeat
+from batches.models import TimelapseBatch, TimelapseImage
+from cameras.models import Camera
+from common.paths import UnsafePath, media_path
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Frame:
+    image_id: int
+    sequence_order: int
+    path: Path
+    day_number: int | None
+    captured_at: datetime
+
+
+def data_path(relative: str) -> Path:
+    """A stored path made absolute; a RenderError when it leaves the media folders."""
+    try:
+        return media_path(relative)
+    except UnsafePath as exc:
+        raise RenderError(f"Path outside the data directory: {relative}") from exc
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_frame(file_path: str, size: int, file_hash: str | None) -> tuple[Path | None, str | None]:
+    """(path, None) when the file is there and intact, else (None, why not)."""
+    try:
+        path = data_path(file_path)
+    except RenderError as exc:
+        return None, str(exc)
+    if not path.is_file():
+        return None, "missing file"
+    actual = path.stat().st_size
+    if actual != size:
+        return None, f"size mismatch ({actual} bytes on disk, {size} recorded)"
+    # An image stored without a checksum (old imports) can only be checked by size.
+    if file_hash and sha256_file(path) != file_hash.lower():
+        return None, "checksum mismatch (file changed or corrupt)"
+    return path, None
+
+
+def verify_frames(batch: TimelapseBatch, rows=None, heartbeat: Heartbeat | None = None) -> list[Frame]:
+    """The batch's frames that pass the integrity check, in sequence order.
+
+    Bad frames are removed from the batch (so the video still holds exactly one
+    frame per timelapse_images row), recorded in dropped_frames with the reason,
+    and the rest renumbered 1..N.
+    """
+    if rows is None:
+        rows = TimelapseImage.objects.filter(timelapse_batch=batch).order_by("sequence_order")
+    rows = rows.values_list(
+        "image_id",
+        "sequence_order",
+        "image__file_path",
+        "image__file_size_bytes",
+        "image__file_hash",
+        "image__day_number",
+        "image__captured_at",
+    )
+    good: list[Frame] = []
+    dropped: list[dict] = []
+    for image_id, order, file_path, size, file_hash, day, captured_at in rows.iterator(chunk_size=2000):
+        path, reason = check_frame(file_path, size, file_hash)
+        if reason:
+            dropped.append({"image_id": image_id, "sequence_order": order, "reason": reason})
+        else:
+            good.append(Frame(image_id, order, path, day, captured_at))
+        if heartbeat:
+            heartbeat(0)
+    if dropped:
+        _drop(batch, dropped)
+        order_of = dict(
+            TimelapseImage.objects.filter(
+                timelapse_batch=batch, image_id__in=[f.image_id for f in good]
+            ).values_list("image_id", "sequence_order")
+        )
+        for frame in good:
+            frame.sequence_order = order_of[frame.image_id]
+    return good
+
+
+def _drop(batch: TimelapseBatch, dropped: list[dict]) -> None:
+    with transaction.atomic():
+        frames = TimelapseImage.objects.filter(timelapse_batch=batch)
+        frames.filter(image_id__in=[d["image_id"] for d in dropped]).delete()
+        # Renumber 1..N in two steps: first above every current number, so the
+        # unique (batch, sequence_order) never sees two rows with one number.
+        top = frames.aggregate(top=Max("sequence_order"))["top"] or 0
+        frames.update(sequence_order=F("sequence_order") + top)
+        rows = list(frames.order_by("sequence_order").only("pk", "sequence_order"))
+        for i, row in enumerate(rows, start=1):
+            row.sequence_order = i
+        TimelapseImage.objects.bulk_update(rows, ["sequence_order"], batch_size=2000)
+        batch.refresh_from_db(fields=["dropped_frames"])
+        batch.dropped_frames = [*batch.dropped_frames, *dropped]
+        batch.total_frames = len(rows)
+        batch.save(update_fields=["dropped_frames", "total_frames"])
+    log.warning("Batch %s: %d frame(s) left out by the integrity check", batch.pk, len(dropped))
+
+
+def video_settings(camera: Camera, first_frame: Path | tuple[int, int], fps: int) -> VideoSettings:
+    if isinstance(first_frame, Path):
+        with PILImage.open(first_frame) as image:
+            size = image.size
+    else:
+        size = first_frame
+    width, height = ffmpeg.output_size(*size, camera.rotation, camera.render_max_width)
+    style = ffmpeg.clean_style(camera.day_overlay_style)
+    return VideoSettings(
+        width=width,
+        height=height,
+        rotation=camera.rotation,
+        fps=fps,
+        overlay=camera.day_counter_enabled,
+        position=camera.day_overlay_position,
+        style=tuple(sorted(style.items())),
+        preset=settings.TIMELAPSER_RENDER_PRESET,
+        crf=settings.TIMELAPSER_RENDER_CRF,
+        day_origin=str(camera.day_counter_start_date or ""),
+    )
+
+
+def day_runs(frames: list[Frame]) -> list[tuple[int, int, int]]:
+    """(first index, last index, day) for each run of frames with one day number; unnumbered frames get none."""
+    runs: list[tuple[int, int, int]] = []
+    for i, frame in enumerate(frames):
+        if frame.day_number is None:
+            continue
+        if runs and runs[-1][2] == frame.day_number and runs[-1][1] == i - 1:
+            runs[-1] = (runs[-1][0], i, frame.day_number)
+        else:
+            runs.append((i, i, frame.day_number))
+    return runs
+
+
+def videos_dir(camera: Camera) -> Path:
+    path = Path(settings.DATA_DIR) / "videos" / str(camera.pk)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def workdir_for(batch: TimelapseBatch) -> Path:
+    tmp = Path(settings.DATA_DIR) / "tmp"
+    # Leftovers of earlier attempts whose worker was killed before it could tidy up.
+    for old in tmp.glob(f"render-{batch.pk}-*"):
+        shutil.rmtree(old, ignore_errors=True)
+    path = tmp / f"render-{batch.pk}-{batch.attempts}"
+    path.mkdir(parents=True)
+    return path
+
+
+def output_name(batch: TimelapseBatch) -> str:
+    slug = slugify(batch.camera.name) or "camera"
+    if batch.batch_type == TimelapseBatch.BatchType.CONTINUOUS:
+        # A new name per update: a viewer streaming the previous file keeps it until it is replaced.
+        return f"{slug}-continuous-{batch.pk}-{timezone.now():%Y%m%d-%H%M%S-%f}.mp4"
+    return f"{slug}-{batch.batch_type}-{batch.pk}.mp4"
