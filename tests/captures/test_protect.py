@@ -44,7 +44,6 @@ def test_self_signed_certificate_is_refused_unless_verify_false(add, console):
 
 
 def test_retries_on_429_and_5xx_honouring_retry_after(add, console, settings):
-    settings.TIMELAPSER_CAPTURE_DEADLINE = 5.0
     console.script.extend([(429, {"Retry-After": "1"}), (503, {}), (408, {})])
     camera = add("protect-retry", console.protect_url(), api_key=API_KEY)
     outcome = ingest.capture(camera)
@@ -73,7 +72,6 @@ def test_retry_after_beyond_the_deadline_is_a_timeout(add, console):
 
 def test_at_most_eight_requests_per_second_per_console(add, console, settings):
     camera = add("protect-rate", console.protect_url(), api_key=API_KEY)
-    settings.TIMELAPSER_CAPTURE_DEADLINE = 5.0
     for _ in range(12):
         assert ingest.capture(camera).ok
     times = sorted(console.request_times)
