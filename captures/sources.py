@@ -4,7 +4,8 @@ The camera's URL scheme picks the source:
 
 - ``http://HOST[:PORT]/PATH`` / ``https://...``: a snapshot URL answered with a JPEG
   (optional basic or digest auth, chosen from the camera's challenge).
-- ``rtsp://HOST:7447/ALIAS`` / ``rtsps://HOST:7441/ALIAS?enableSrtp``: one frame grabbed by ffmpeg.
+- ``rtsp://HOST:7447/ALIAS`` / ``rtsps://HOST:7441/ALIAS?enableSrtp[&verify=false]``: one frame
+  grabbed by ffmpeg (``verify=false`` accepts the self-signed certificate consoles ship).
 - ``unifi-protect://CONSOLE[:PORT]/CAMERA_ID[?verify=false]``: the Protect Integration API,
   ``GET https://CONSOLE/proxy/protect/integration/v1/cameras/CAMERA_ID/snapshot?highQuality=true``
   with the camera's API key in ``X-API-KEY``.
@@ -238,13 +239,30 @@ def _ffmpeg() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def _rtsp_url_with_credentials(secret: CameraSecret) -> str:
-    if not secret.username:
-        return secret.url
+def _refuse_control_characters(url: str) -> None:
+    # A newline would start a new line of ffmpeg's input script.
+    if any(ord(char) < 32 or ord(char) == 127 for char in url):
+        raise CaptureError("error", "The camera URL contains control characters.")
+
+
+def _rtsp_target(secret: CameraSecret) -> tuple[str, bool]:
+    """(URL for ffmpeg, verify TLS): credentials put in, our own `verify=` taken out.
+
+    The query is edited as text: `enableSrtp` has no value and must reach the NVR as sent.
+    """
+    _refuse_control_characters(secret.url)  # before urlsplit, which drops some of them silently
     parts = urlsplit(secret.url)
-    userinfo = f"{quote(secret.username, safe='')}:{quote(secret.password, safe='')}"
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit((parts.scheme, f"{userinfo}@{host}", parts.path, parts.query, parts.fragment))
+    kept, verify = [], True
+    for item in parts.query.split("&") if parts.query else []:
+        key, _, value = item.partition("=")
+        if key.lower() == "verify":
+            verify = value.lower() not in ("false", "0", "no")
+        else:
+            kept.append(item)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    if secret.username:
+        netloc = f"{quote(secret.username, safe='')}:{quote(secret.password, safe='')}@{netloc}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "&".join(kept), parts.fragment)), verify
 
 
 def _ffmpeg_reason(stderr: str) -> str:
@@ -262,6 +280,8 @@ def _ffmpeg_reason(stderr: str) -> str:
         )
     ):
         return NO_CONNECTION
+    if "certificate verify failed" in text:
+        return "TLS failed: the RTSP server's certificate is not trusted (self-signed? add verify=false)."
     if re.search(r"\b401\b", text) or "unauthorized" in text:
         return "The RTSP server refused the credentials (401 Unauthorized)."
     if re.search(r"\b404\b", text) or "stream not found" in text:
@@ -278,21 +298,23 @@ def _ffmpeg_reason(stderr: str) -> str:
 RTSP_PROTOCOLS = "file,rtsp,rtsps,tcp,tls,udp,rtp,srtp,crypto"
 
 
-def _ffconcat(url: str, socket_timeout_us: int) -> str:
+def _ffconcat(url: str, socket_timeout_us: int, verify: bool = True) -> str:
     """An ffconcat script naming the stream, so the URL is never in ffmpeg's argv.
 
     ffmpeg's arguments are world-readable (ps, /proc/PID/cmdline) and the URL
     holds the NVR's host, the RTSP alias (itself a credential: anyone with it can
     watch) and maybe a password. Per-input options ride along as `option` lines.
     """
-    if any(ord(char) < 32 or ord(char) == 127 for char in url):
-        raise CaptureError("error", "The camera URL contains control characters.")
+    _refuse_control_characters(url)
     quoted = "'" + url.replace("'", "'\\''") + "'"
+    # The bundled ffmpeg verifies rtsps certificates by default: keep that unless told not to.
+    unverified = "" if verify else "option tls_verify 0\n"
     return (
         "ffconcat version 1.0\n"
         f"file {quoted}\n"
         "option rtsp_transport tcp\n"
         f"option timeout {socket_timeout_us}\n"
+        f"{unverified}"
     )
 
 
@@ -319,7 +341,8 @@ def fetch_rtsp(secret: CameraSecret) -> bytes:
     _check_rtsp_address(secret.url)
     deadline = option("RTSP_DEADLINE", option("DEADLINE", 20.0))
     socket_timeout_us = int(option("READ_TIMEOUT", 10.0) * 1_000_000)
-    script = _ffconcat(_rtsp_url_with_credentials(secret), socket_timeout_us)
+    url, verify = _rtsp_target(secret)
+    script = _ffconcat(url, socket_timeout_us, verify)
     with tempfile.TemporaryDirectory(prefix="timelapser-rtsp-") as private:  # mode 0700
         source = str(Path(private) / "stream.ffconcat")
         fd = os.open(source, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
