@@ -9,7 +9,6 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from batches.models import TimelapseBatch
 from sharing import services
 from sharing.models import Share, ShareBatch, ShareCustomization
 
@@ -24,11 +23,12 @@ DISPLAY_FLAGS = [
 
 @admin.action(description="Create a share from the selected batches")
 def create_share_from_batches(modeladmin, request, queryset):
-    """Admin action for the batch changelist: share the completed batches, then edit the share."""
+    """Admin action for the batch changelist: share the batches with a video, then edit the share.
+
+    A batch that is re-rendering (or whose re-render failed) still has its published video.
+    """
     batches = list(
-        queryset.filter(status=TimelapseBatch.Status.COMPLETED)
-        .select_related("camera")
-        .order_by("created_at", "pk")
+        queryset.filter(published_path__isnull=False).select_related("camera").order_by("created_at", "pk")
     )
     skipped = queryset.count() - len(batches)
     if not batches:
