@@ -173,3 +173,20 @@ def test_a_continuous_link_follows_the_newest_published_video_not_the_newest_att
     _failed(newer)
     assert services.find_item(share, link.pk).batch.pk == newer.pk
     assert client.get(f"/share/{share.token}/video/{link.pk}.mp4").status_code == 200
+
+
+def test_a_response_already_streaming_the_old_file_finishes_it_after_the_file_is_removed(
+    client, live, data_dir
+):
+    """Why removing a replaced file is safe for open responses: the size and ETag come from the
+    open descriptor and the bytes keep coming after the unlink (POSIX keeps the inode)."""
+    share, batch, link = live
+    path = data_dir / batch.published_path
+    published = path.read_bytes()
+
+    response = client.get(f"/share/{share.token}/video/{link.pk}.mp4", HTTP_RANGE="bytes=10-")
+    path.unlink()
+
+    assert response.status_code == 206
+    assert response["Content-Length"] == str(len(published) - 10)
+    assert b"".join(response.streaming_content) == published[10:]
