@@ -29,12 +29,12 @@ from batches.frames import (
     day_range,
     day_runs,
     output_name,
-    partial_files,
     verify_frames,
     video_settings,
     videos_dir,
 )
 from batches.models import DaySegment, TimelapseBatch, TimelapseImage
+from batches.partials import partial_files
 from cameras.models import Camera
 from captures.models import Image
 from common.paths import relative_to_data, remove_media_file
@@ -180,7 +180,7 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
     segments_dir.mkdir(parents=True, exist_ok=True)
     # Only this batch renders this camera's segments (the claim guarantees one at a
     # time), so any partial file here is a killed attempt's leftover.
-    for old in [*segments_dir.glob(".*.part"), *partial_files(batch)]:
+    for old in partial_files(batch):
         ffmpeg.remove_quietly(old)
     for day in days:
         start, end = _local_day_bounds(day, tz)

@@ -192,11 +192,6 @@ def output_name(batch: TimelapseBatch) -> str:
     return f"{slug}-{batch.batch_type}-{batch.pk}-{timezone.now():%Y%m%d-%H%M%S-%f}.mp4"
 
 
-def partial_files(batch: TimelapseBatch) -> list[Path]:
-    """Half-written outputs of this batch's earlier attempts (a killed worker leaves them)."""
-    return list(videos_dir(batch.camera).glob(f".*-{batch.batch_type}-{batch.pk}-*.part"))
-
-
 def day_range(day_numbers) -> tuple[int | None, int | None]:
     numbers = [n for n in day_numbers if n is not None]
     return (min(numbers), max(numbers)) if numbers else (None, None)

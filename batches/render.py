@@ -16,7 +16,6 @@ from batches.frames import (
     day_range,
     day_runs,
     output_name,
-    partial_files,
     verify_frames,
     video_settings,
     videos_dir,
@@ -24,6 +23,7 @@ from batches.frames import (
 )
 from batches.lifecycle import Heartbeat, claim, complete, fail
 from batches.models import TimelapseBatch
+from batches.partials import partial_files
 
 log = logging.getLogger(__name__)
 Status = TimelapseBatch.Status

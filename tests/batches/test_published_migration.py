@@ -1,4 +1,4 @@
-"""Migration 0006 makes every existing output its batch's published video, whatever the batch's status."""
+"""Migration 0007 makes every existing output its batch's published video, whatever the batch's status."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.utils import timezone
 from batches.models import TimelapseBatch
 from tests.factories import make_camera
 
-BEFORE = [("batches", "0005_day_segments_on_delete")]
+BEFORE = [("batches", "0006_rerun_after_cameras_rebuild")]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -26,7 +26,7 @@ def carry_over(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('batches', '0005_day_segments_on_delete'),
+        ('batches', '0006_rerun_after_cameras_rebuild'),
         ('cameras', '0003_rotate_secrets_permission'),
     ]
 
