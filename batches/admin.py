@@ -33,28 +33,44 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
     search_fields = ["output_filename", "error_message"]
     list_select_related = ["camera"]
     actions = ["retry_failed", create_share_from_batches]
-    readonly_fields = [
-        "progress",
+    # What shares play and what the worker is doing now are separate: a re-render, a
+    # failure or a retry changes the attempt, never the published video (see lifecycle.complete).
+    published_fields = [
         "video",
+        "published_at",
+        "published_path",
+        "published_size_bytes",
+        "published_frames",
+        "published_day_overlay",
+        "published_day_range_start",
+        "published_day_range_end",
+        "retired_outputs",
+    ]
+    attempt_fields = [
+        "progress",
         "status",
         "started_at",
         "completed_at",
         "duration_seconds",
-        "file_size_bytes",
-        "output_filename",
-        "output_path",
         "frames_done",
         "total_frames",
         "attempts",
         "heartbeat_at",
         "error_message",
         "dropped_frames",
-        "selection",
+        "output_filename",
+        "output_path",
+        "file_size_bytes",
         "day_overlay_applied",
         "day_range_start",
         "day_range_end",
     ]
-    fields = ["camera", "batch_type", "generation_mode", "frame_rate", *readonly_fields]
+    readonly_fields = [*published_fields, *attempt_fields, "selection"]
+    fieldsets = [
+        (None, {"fields": ["camera", "batch_type", "generation_mode", "frame_rate", "selection"]}),
+        ("Published video: what shares play", {"fields": published_fields}),
+        ("Current attempt", {"fields": attempt_fields}),
+    ]
 
     class Media:
         js = ["batches/progress.js"]
@@ -104,7 +120,7 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
 
     @admin.display(description="Video")
     def video(self, batch: TimelapseBatch) -> str:
-        if not batch.output_path:
+        if not batch.published_path:
             return "—"
         url = reverse("admin:batches_timelapsebatch_video", args=[batch.pk])
         return format_html('<video controls preload="metadata" width="640" src="{}"></video>', url)
@@ -141,7 +157,7 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise Http404
         batch = get_object_or_404(TimelapseBatch, pk=batch_id)
-        video = media_file(batch.output_path)
+        video = media_file(batch.published_path)
         if video is None:
             raise Http404("No video for this batch")
         # Range requests, so the inline player can seek (Safari will not play without them).

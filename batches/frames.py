@@ -182,8 +182,16 @@ def workdir_for(batch: TimelapseBatch) -> Path:
 
 
 def output_name(batch: TimelapseBatch) -> str:
+    """A new name for every render, never the name of a published file.
+
+    The published file is never overwritten in place: a share streaming it keeps
+    reading it, and the switch to the new file is the row update in
+    lifecycle.complete(). The old one is retired, then removed after a grace period.
+    """
     slug = slugify(batch.camera.name) or "camera"
-    if batch.batch_type == TimelapseBatch.BatchType.CONTINUOUS:
-        # A new name per update: a viewer streaming the previous file keeps it until it is replaced.
-        return f"{slug}-continuous-{batch.pk}-{timezone.now():%Y%m%d-%H%M%S-%f}.mp4"
-    return f"{slug}-{batch.batch_type}-{batch.pk}.mp4"
+    return f"{slug}-{batch.batch_type}-{batch.pk}-{timezone.now():%Y%m%d-%H%M%S-%f}.mp4"
+
+
+def day_range(day_numbers) -> tuple[int | None, int | None]:
+    numbers = [n for n in day_numbers if n is not None]
+    return (min(numbers), max(numbers)) if numbers else (None, None)

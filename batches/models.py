@@ -54,6 +54,26 @@ class TimelapseBatch(models.Model):
     # Bumped while rendering; a processing batch whose heartbeat stops lost its worker.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
 
+    # --- Not in the seed: what the public sees ---
+    # status, started_at, completed_at, frames_done and error_message describe the
+    # current attempt. The published_* fields describe the last video that was
+    # completed, and change only in lifecycle.complete(), in the transaction that
+    # renames the new file into place. Sharing reads only these, so a batch that is
+    # pending, processing, failed or retried keeps playing its last video and
+    # switches to the next one in one step. The facts are those of that video's own
+    # frames. All nullable: "nothing published yet" (and SQLite adds nullable columns
+    # without rebuilding the table, which would drop its ON DELETE triggers).
+    published_path = models.TextField(null=True, blank=True)
+    published_size_bytes = models.BigIntegerField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_frames = models.IntegerField(null=True, blank=True)
+    published_day_overlay = models.BooleanField(null=True, blank=True)
+    published_day_range_start = models.IntegerField(null=True, blank=True)
+    published_day_range_end = models.IntegerField(null=True, blank=True)
+    # Files this batch published before, kept for a grace period after they were
+    # replaced (see lifecycle.remove_retired_outputs): [{"path": ..., "retired_at": ISO time}].
+    retired_outputs = models.JSONField(null=True, blank=True)
+
     class Meta:
         db_table = "timelapse_batches"
         ordering = ["-created_at"]
@@ -66,6 +86,12 @@ class TimelapseBatch(models.Model):
                 fields=["status", "created_at"],
                 name="idx_batches_pending",
                 condition=models.Q(status="pending"),
+            ),
+            # The share page's question: a camera's newest published continuous video.
+            models.Index(
+                fields=["camera", "-published_at"],
+                name="idx_batches_published_live",
+                condition=models.Q(batch_type="continuous", published_path__isnull=False),
             ),
         ]
         constraints = [
@@ -89,6 +115,15 @@ class TimelapseBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_batch_type_display()} #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_published(self) -> bool:
+        return bool(self.published_path)
+
+    @property
+    def published_seconds(self) -> float | None:
+        """How long the published video plays."""
+        return self.published_frames / self.frame_rate if self.published_frames else None
 
     @property
     def progress_percent(self) -> int:

@@ -292,6 +292,10 @@ TIMELAPSER_RENDER_CRF = env.int("TIMELAPSER_RENDER_CRF", default=23)
 # A processing batch whose heartbeat is older than this lost its worker.
 TIMELAPSER_RENDER_HEARTBEAT_SECONDS = env.float("TIMELAPSER_RENDER_HEARTBEAT_SECONDS", default=2.0)
 TIMELAPSER_RENDER_STALE_SECONDS = env.int("TIMELAPSER_RENDER_STALE_SECONDS", default=120)
+# How long a replaced video stays on disk after its batch published a new one: a share
+# request that read the old path just before the switch must still find the file
+# (see batches.lifecycle.remove_retired_outputs).
+TIMELAPSER_RETIRED_OUTPUT_GRACE_SECONDS = env.int("TIMELAPSER_RETIRED_OUTPUT_GRACE_SECONDS", default=300)
 TIMELAPSER_RENDER_MAX_ATTEMPTS = env.int("TIMELAPSER_RENDER_MAX_ATTEMPTS", default=3)
 # A batch pending this long is queued again, in case the broker lost its message.
 TIMELAPSER_RENDER_REQUEUE_PENDING_SECONDS = env.int("TIMELAPSER_RENDER_REQUEUE_PENDING_SECONDS", default=3600)
