@@ -12,7 +12,15 @@ from pathlib import Path
 
 from batches import continuous, ffmpeg
 from batches.ffmpeg import RenderError
-from batches.frames import day_runs, output_name, verify_frames, video_settings, videos_dir, workdir_for
+from batches.frames import (
+    captions,
+    day_runs,
+    output_name,
+    verify_frames,
+    video_settings,
+    videos_dir,
+    workdir_for,
+)
 from batches.lifecycle import Heartbeat, claim, complete, fail
 from batches.models import TimelapseBatch
 
@@ -56,7 +64,7 @@ def _render_frames(batch: TimelapseBatch, workdir: Path) -> None:
             f"No frames left to render: all {len(batch.dropped_frames)} were dropped by the integrity "
             "check (see dropped frames)."
         )
-    video = video_settings(batch.camera, frames[0].path, batch.frame_rate)
+    video = video_settings(batch.camera, frames[0].path, batch.frame_rate, batch.selection)
     name = output_name(batch)
     final = videos_dir(batch.camera) / name
     partial = final.with_name(f".{name}.{batch.attempts}.part")
@@ -64,7 +72,15 @@ def _render_frames(batch: TimelapseBatch, workdir: Path) -> None:
         ffmpeg.remove_quietly(old)
     runs = day_runs(frames)
     try:
-        ffmpeg.encode([f.path for f in frames], partial, video, runs, workdir, on_progress=heartbeat)
+        ffmpeg.encode(
+            [f.path for f in frames],
+            partial,
+            video,
+            runs,
+            workdir,
+            on_progress=heartbeat,
+            captions=captions(frames, batch.camera) if video.timestamp else None,
+        )
         complete(batch, partial, final, len(frames), video.overlay and bool(runs))
     finally:
         ffmpeg.remove_quietly(partial)

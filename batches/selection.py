@@ -35,6 +35,9 @@ class Selection:
     fps: int = 30
     # "Make it 60 s long": fps * target_seconds frames, sampled evenly per day.
     target_seconds: float | None = None
+    # Finishing for this batch; None takes the camera's render settings.
+    deflicker: bool | None = None
+    stabilize: bool | None = None
 
     def validate(self) -> None:
         if not 1 <= self.fps <= 240:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
@@ -30,6 +31,16 @@ class Command(BaseCommand):
         parser.add_argument("--fps", type=int, default=30)
         parser.add_argument("--target-seconds", type=float)
         parser.add_argument("--min-quality", type=int)
+        parser.add_argument(
+            "--deflicker",
+            action=argparse.BooleanOptionalAction,
+            help="even out frame-to-frame brightness (default: the camera's render settings)",
+        )
+        parser.add_argument(
+            "--stabilize",
+            action=argparse.BooleanOptionalAction,
+            help="two-pass stabilization for a shaky mount (default: the camera's render settings)",
+        )
 
     def handle(self, *args, name, type, date_from, date_to, fps, target_seconds, min_quality, **options):
         camera = Camera.objects.filter(name=name).first()
@@ -45,6 +56,8 @@ class Command(BaseCommand):
                     fps=fps,
                     target_seconds=target_seconds,
                     min_quality=min_quality,
+                    deflicker=options["deflicker"],
+                    stabilize=options["stabilize"],
                 )
                 batch = create_batch(camera, selection, batch_type=type)
         except SelectionError as exc:
