@@ -217,6 +217,7 @@ def _label_filters(
 def filter_chain(
     video: VideoSettings,
     day_runs: Sequence[tuple[int, int, int]],
+    frame_count: int,
     captions: Sequence[str] | None = None,
 ) -> str:
     """The whole per-frame graph: rotate, scale, stabilize, deflicker, logo, Day N, caption.
@@ -231,8 +232,8 @@ def filter_chain(
         filters.append(effects.STABILIZE_TRANSFORM)
     filters.append("format=yuv420p")
     # After the range change, before anything is drawn: the badge and logo keep their brightness.
-    if video.deflicker:
-        filters.append(effects.DEFLICKER)
+    if video.deflicker and (evening := effects.deflicker(frame_count)):
+        filters.append(evening)
     labels = _label_filters(video, day_runs, captions)
     if not video.watermark:
         return ",".join(filters + labels)
@@ -320,7 +321,7 @@ def encode(
         _run([*source, "-vf", detect, "-f", "null", "-"], workdir)
     if video.timestamp and captions:
         (workdir / effects.CAPTIONS_FILE).write_text(effects.caption_commands(captions, video.fps))
-    graph = filter_chain(video, day_runs, captions)
+    graph = filter_chain(video, day_runs, len(frames), captions)
     if video.watermark:
         (workdir / "logo.png").symlink_to(video.watermark.path)
         source += ["-i", "logo.png"]

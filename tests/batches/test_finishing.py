@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import io
+import itertools
 import random
 from datetime import timedelta
 
 import numpy as np
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.urls import reverse
 from PIL import Image as PILImage
 from PIL import ImageDraw
 
-from batches import ffmpeg, render
+from batches import ffmpeg, render, watermark
+from batches import frames as frames_module
 from batches.models import RenderSettings, TimelapseBatch
 from batches.selection import Selection, create_batch
 from tests.batches.conftest import SIZE
@@ -127,3 +132,137 @@ def test_deleting_a_camera_deletes_its_render_settings(camera):
     camera.delete()
 
     assert not RenderSettings.objects.exists()
+
+
+def logo_png(size=(40, 20), colour=(230, 20, 20)) -> bytes:
+    """An opaque red logo whose left half is fully transparent."""
+    logo = PILImage.new("RGBA", size, (*colour, 255))
+    logo.paste((0, 0, 0, 0), (0, 0, size[0] // 2, size[1]))
+    buffer = io.BytesIO()
+    logo.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def with_logo(camera, **fields) -> RenderSettings:
+    row = RenderSettings(camera=camera, **fields)
+    watermark.store(row, logo_png())
+    row.save()
+    return row
+
+
+def rgb_frames(batch, data_dir) -> list[np.ndarray]:
+    frames = ffmpeg.decode_frames(data_dir / batch.output_path)
+    return [np.frombuffer(f, np.uint8).reshape(HEIGHT, WIDTH, 3).astype(np.float32) for f in frames]
+
+
+def test_logo_is_drawn_in_its_corner_at_its_size_and_opacity(camera, add_frame, day_start, data_dir):
+    grey = np.array([128, 128, 128], dtype=np.float32)
+    with_logo(camera, watermark_position="bottom-left", watermark_width_percent=25, watermark_opacity=0.5)
+    add_frame(camera, day_start, (128, 128, 128))
+    add_frame(camera, day_start + timedelta(minutes=1), (128, 128, 128))
+
+    batch = render_selection(camera, Selection(fps=10))
+
+    margin = ffmpeg.badge_geometry(frames_module.video_settings(camera, SIZE, 10))[1]
+    # 25 % of 320 = 80 px wide, so 40 px high; its right half is red at 50 %, its left half transparent.
+    left, top = margin, HEIGHT - margin - 40
+    for frame in rgb_frames(batch, data_dir):
+        opaque = frame[top + 5 : top + 35, left + 45 : left + 75].reshape(-1, 3).mean(axis=0)
+        expected = 0.5 * np.array([230, 20, 20]) + 0.5 * grey
+        assert np.abs(opaque - expected).max() < 12, (opaque, expected)
+        see_through = frame[top + 5 : top + 35, left + 5 : left + 35].reshape(-1, 3).mean(axis=0)
+        assert np.abs(see_through - grey).max() < 6, see_through
+        elsewhere = [frame[:60, :100], frame[:60, -100:], frame[-60:, -100:]]
+        assert all(np.abs(part - grey).max() < 20 for part in elsewhere), "nothing drawn in the other corners"
+
+
+def test_timestamp_caption_follows_each_frames_capture_time(camera, add_frame, day_start, data_dir):
+    """The caption changes exactly at the frame whose minute changes, and sits under the top-left Day badge."""
+    camera.day_counter_enabled = True
+    camera.day_counter_start_date = day_start.date()
+    camera.day_overlay_position = "top-left"
+    camera.save()
+    RenderSettings.objects.create(camera=camera, timestamp_caption=True)
+    grey = (128, 128, 128)
+    for seconds in (0, 20, 40, 60, 80):  # minutes 00, 00, 00, 01, 01
+        add_frame(camera, day_start + timedelta(hours=9, seconds=seconds), grey)
+
+    batch = render_selection(camera, Selection(fps=10))
+
+    frames = rgb_frames(batch, data_dir)
+    font_size, margin = ffmpeg.badge_geometry(frames_module.video_settings(camera, SIZE, 10))
+    badge_bottom = margin + font_size + 2 * max(2, font_size // 4)
+    caption = [f[badge_bottom : badge_bottom + 2 * font_size, : WIDTH // 2] for f in frames]
+    assert all(np.abs(c - 128).max() > 80 for c in caption), "a caption is drawn under the badge"
+    same = [float(np.abs(a - b).mean()) < 0.5 for a, b in itertools.pairwise(caption)]
+    assert same == [True, True, False, True], "09:00 three times, then 09:01 twice"
+    assert np.abs(frames[0][HEIGHT // 2 :] - 128).max() < 20, "nothing in the lower half"
+
+
+def test_timestamp_caption_is_off_by_default(camera, add_frame, day_start, data_dir):
+    add_frame(camera, day_start, (128, 128, 128))
+    add_frame(camera, day_start + timedelta(minutes=1), (128, 128, 128))
+
+    frames = rgb_frames(render_selection(camera, Selection(fps=10)), data_dir)
+
+    assert all(np.abs(f - 128).max() < 20 for f in frames)
+
+
+def test_a_missing_logo_file_fails_the_render_with_a_clear_reason(camera, add_frame, day_start, data_dir):
+    row = with_logo(camera)
+    (data_dir / row.watermark_path).unlink()
+    add_frame(camera, day_start, (128, 128, 128))
+
+    batch = render.render_batch(create_batch(camera, Selection(fps=10)).pk)
+
+    assert batch.status == TimelapseBatch.Status.FAILED
+    assert "watermark logo is missing" in batch.error_message
+
+
+def camera_form_with_finishing(camera, **finishing) -> dict:
+    from tests.captures.test_admin import camera_form
+
+    data = camera_form(name=camera.name)
+    data.update({
+        "render_settings-TOTAL_FORMS": "1", "render_settings-INITIAL_FORMS": "0",
+        "render_settings-0-camera": str(camera.pk), "render_settings-0-watermark_position": "top-right",
+        "render_settings-0-watermark_width_percent": "20", "render_settings-0-watermark_opacity": "0.8",
+    })  # fmt: skip
+    data.update({f"render_settings-0-{key}": value for key, value in finishing.items()})
+    return data
+
+
+def test_admin_upload_stores_the_logo_under_branding(admin_client, camera, data_dir):
+    url = reverse("admin:cameras_camera_change", args=[camera.pk])
+    upload = SimpleUploadedFile("logo.png", logo_png(), content_type="image/png")
+
+    response = admin_client.post(url, camera_form_with_finishing(camera, logo=upload, deflicker="on"))
+
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    row = RenderSettings.objects.get(camera=camera)
+    assert row.deflicker and row.watermark_path.startswith(f"branding/{camera.pk}/")
+    assert (data_dir / row.watermark_path).read_bytes() == logo_png()
+
+
+def test_admin_refuses_a_logo_that_is_not_a_png_and_stores_nothing(admin_client, camera, data_dir):
+    url = reverse("admin:cameras_camera_change", args=[camera.pk])
+    fake = SimpleUploadedFile("logo.png", b"<html>not a picture</html>", content_type="image/png")
+
+    response = admin_client.post(url, camera_form_with_finishing(camera, logo=fake))
+
+    assert response.status_code == 200
+    assert "The logo must be a PNG file" in response.content.decode()
+    assert not RenderSettings.objects.exists()
+    assert not (data_dir / "branding").exists()
+
+
+@pytest.mark.parametrize("count", [1, 2, 5])
+def test_deflicker_leaves_a_short_video_as_bright_as_it_was(camera, add_frame, day_start, data_dir, count):
+    """ffmpeg's deflicker darkened videos shorter than its window (5 frames came out at 5/9 brightness)."""
+    scene = texture()
+    add_frames(camera, add_frame, day_start, [scene] * count)
+
+    evened = decoded_luma(render_selection(camera, Selection(fps=30, deflicker=True)), data_dir)
+
+    assert len(evened) == count
+    assert np.abs(evened.mean(axis=(1, 2)) - scene.mean()).max() < 3

@@ -38,6 +38,9 @@ def camera_form(**overrides):
         "continuous_mode": "off",
         "thinning_tiers": "null",
         "metadata": "{}",
+        # The render-finishing inline (batches.RenderSettings), left empty.
+        "render_settings-TOTAL_FORMS": "0",
+        "render_settings-INITIAL_FORMS": "0",
     }
     data.update(overrides)
     return data
