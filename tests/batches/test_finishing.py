@@ -266,3 +266,75 @@ def test_deflicker_leaves_a_short_video_as_bright_as_it_was(camera, add_frame, d
 
     assert len(evened) == count
     assert np.abs(evened.mean(axis=(1, 2)) - scene.mean()).max() < 3
+
+
+def shift_between(a: np.ndarray, b: np.ndarray) -> float:
+    """Length of the translation between two frames, by phase correlation (whole pixels)."""
+    spectrum = np.fft.fft2(a - a.mean()) * np.conj(np.fft.fft2(b - b.mean()))
+    peak = np.fft.ifft2(spectrum / (np.abs(spectrum) + 1e-9)).real
+    y, x = np.unravel_index(int(peak.argmax()), peak.shape)
+    y = y - peak.shape[0] if y > peak.shape[0] // 2 else y
+    x = x - peak.shape[1] if x > peak.shape[1] // 2 else x
+    return float(np.hypot(x, y))
+
+
+def residual_shift(luma: np.ndarray) -> float:
+    """Mean shift between consecutive frames, measured away from the borders stabilization fills."""
+    centre = luma[:, 40:-40, 40:-40]
+    return float(np.mean([shift_between(a, b) for a, b in itertools.pairwise(centre)]))
+
+
+def test_stabilization_cuts_the_jitter_between_frames_by_more_than_70_percent(
+    camera, add_frame, day_start, data_dir
+):
+    """GIVEN a still scene seen through a mount that jumps up to 8 px each frame
+    WHEN it is rendered with and without --stabilize
+    THEN the shift between consecutive frames drops by at least 70 %."""
+    scene = texture(seed=5, size=(WIDTH + 40, HEIGHT + 40))
+    rng = random.Random(9)
+    jittered = []
+    for _ in range(30):
+        dx, dy = rng.randint(-8, 8), rng.randint(-8, 8)
+        jittered.append(scene[20 + dy : 20 + dy + HEIGHT, 20 + dx : 20 + dx + WIDTH])
+    add_frames(camera, add_frame, day_start, jittered)
+
+    shaky = decoded_luma(render_selection(camera, Selection(fps=30, stabilize=False)), data_dir)
+    steady = decoded_luma(render_selection(camera, Selection(fps=30, stabilize=True)), data_dir)
+
+    assert len(shaky) == len(steady) == 30
+    before, after = residual_shift(shaky), residual_shift(steady)
+    assert before > 5, f"the test sequence must shake to begin with ({before:.1f} px)"
+    assert after <= 0.3 * before, f"jitter {before:.2f} px -> {after:.2f} px"
+
+
+def test_render_command_takes_stabilize(camera, add_frame, day_start, data_dir):
+    add_frames(camera, add_frame, day_start, [texture()] * 3)
+
+    call_command("render", camera.name, "--stabilize", "--no-deflicker")
+
+    batch = TimelapseBatch.objects.get()
+    assert batch.status == TimelapseBatch.Status.COMPLETED, batch.error_message
+    assert batch.selection["stabilize"] is True and batch.selection["deflicker"] is False
+    assert len(decoded_luma(batch, data_dir)) == 3
+
+
+def test_every_option_at_once_renders_every_frame_with_badge_caption_and_logo(
+    camera, add_frame, day_start, data_dir
+):
+    camera.day_counter_enabled = True
+    camera.day_counter_start_date = day_start.date()
+    camera.day_overlay_position = "top-left"
+    camera.save()
+    with_logo(camera, deflicker=True, stabilize=True, timestamp_caption=True, watermark_position="bottom-right",
+              watermark_width_percent=25, watermark_opacity=1.0)  # fmt: skip
+    for i in range(12):
+        add_frame(camera, day_start + timedelta(days=i // 6, minutes=i), (128, 128, 128))
+
+    batch = render_selection(camera, Selection(fps=10))
+
+    frames = rgb_frames(batch, data_dir)
+    assert len(frames) == 12 and batch.day_overlay_applied
+    for frame in frames:
+        assert np.abs(frame[:60, :120] - 128).max() > 80, "badge and caption"
+        logo = frame[-40:-10, -40:-10].reshape(-1, 3).mean(axis=0)
+        assert logo[0] > 180 and logo[1] < 70, logo
