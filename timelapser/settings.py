@@ -30,8 +30,11 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = envparse.resolve_secret_key(env.str("SECRET_KEY", default=""), DATA_DIR / "secret_key")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# The public base URL, used for absolute links in share unfurls and oEmbed.
-SITE_URL = env.str("TIMELAPSER_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The public base URL for absolute links (unfurls, oEmbed, copy links). Empty: the
+# address a request came to, or BIND for commands (common/siteurl.py).
+SITE_URL = env.str("TIMELAPSER_SITE_URL", default="").rstrip("/")
+# What the web server listens on: the Procfile's gunicorn --bind, with the same default.
+BIND = env.str("BIND", default=f"127.0.0.1:{env.str('PORT', default='8000')}")
 
 # --- Request handling -----------------------------------------------------
 INSTALLED_APPS = [
@@ -261,6 +264,10 @@ TIMELAPSER_CAPTURE_CONNECT_TIMEOUT = env.float("TIMELAPSER_CAPTURE_CONNECT_TIMEO
 TIMELAPSER_CAPTURE_READ_TIMEOUT = env.float("TIMELAPSER_CAPTURE_READ_TIMEOUT", default=10.0)
 TIMELAPSER_CAPTURE_DEADLINE = env.float("TIMELAPSER_CAPTURE_DEADLINE", default=20.0)
 TIMELAPSER_CAPTURE_MAX_BYTES = env.int("TIMELAPSER_CAPTURE_MAX_BYTES", default=20 * 1024 * 1024)
+# How long a fetched picture waits for an unreachable database before it is dropped
+# (captures/dbwait.py). With the fetch deadline it stays inside the capture task's
+# 120 s soft time limit.
+TIMELAPSER_CAPTURE_DB_WAIT_SECONDS = env.float("TIMELAPSER_CAPTURE_DB_WAIT_SECONDS", default=90.0)
 # UniFi Protect: requests per second per console, and retries on 408/429/5xx.
 TIMELAPSER_CAPTURE_PROTECT_RATE = env.int("TIMELAPSER_CAPTURE_PROTECT_RATE", default=8)
 TIMELAPSER_CAPTURE_PROTECT_RETRIES = env.int("TIMELAPSER_CAPTURE_PROTECT_RETRIES", default=3)
