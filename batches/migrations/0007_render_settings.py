@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('batches', '0005_day_segments_on_delete'),
-        ('cameras', '0003_rotate_secrets_permission'),
+        ('batches', '0006_rerun_after_cameras_rebuild'),
+        ('cameras', '0004_protect_consoles'),
     ]
 
     operations = [

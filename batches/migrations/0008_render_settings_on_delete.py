@@ -6,6 +6,6 @@ from common.dbsql import OnDelete, vendor_sql
 
 
 class Migration(migrations.Migration):
-    dependencies = [("batches", "0006_render_settings")]
+    dependencies = [("batches", "0007_render_settings")]
 
     operations = [vendor_sql(on_delete=[OnDelete("camera_render_settings", "camera_id", "cameras", "CASCADE")])]
