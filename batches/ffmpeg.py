@@ -318,7 +318,10 @@ def encode(
     if video.stabilize:
         # Pass 1 only measures the shake; it writes transforms.trf for the encode's vidstabtransform.
         detect = ",".join([*_base_filters(video), effects.STABILIZE_DETECT])
-        _run([*source, "-vf", detect, "-f", "null", "-"], workdir)
+        # Progress stays at 0 through it, but the heartbeat goes on: a long first pass
+        # must not look like a dead worker to the stale-render recovery.
+        keep_alive = (lambda _frames: on_progress(0)) if on_progress else None
+        _run([*source, "-vf", detect, "-f", "null", "-"], workdir, keep_alive)
     if video.timestamp and captions:
         (workdir / effects.CAPTIONS_FILE).write_text(effects.caption_commands(captions, video.fps))
     graph = filter_chain(video, day_runs, len(frames), captions)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 import random
@@ -338,3 +339,17 @@ def test_every_option_at_once_renders_every_frame_with_badge_caption_and_logo(
         assert np.abs(frame[:60, :120] - 128).max() > 80, "badge and caption"
         logo = frame[-40:-10, -40:-10].reshape(-1, 3).mean(axis=0)
         assert logo[0] > 180 and logo[1] < 70, logo
+
+
+def test_stabilizations_first_pass_keeps_the_heartbeat_going(
+    camera, add_frame, day_start, data_dir, tmp_path
+):
+    """The analysis pass reports progress 0 (so the stale-render recovery sees a live worker), then the encode counts."""
+    images = [add_frame(camera, day_start + timedelta(minutes=i), draw=painter(texture())) for i in range(4)]
+    video = dataclasses.replace(frames_module.video_settings(camera, SIZE, 10), stabilize=True)
+    reported = []
+
+    ffmpeg.encode([data_dir / i.file_path for i in images], tmp_path / "out.mp4", video, [], tmp_path,
+                  on_progress=reported.append)  # fmt: skip
+
+    assert reported[0] == 0 and reported[-1] == 4, reported
