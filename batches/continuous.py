@@ -24,6 +24,7 @@ from PIL import Image as PILImage
 from batches import ffmpeg, lifecycle
 from batches.ffmpeg import RenderError
 from batches.frames import (
+    captions,
     check_frame,
     data_path,
     day_range,
@@ -199,7 +200,14 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
         partial = target.with_name(f".{target.name}.{batch.pk}-{batch.attempts}.part")
         try:
             ffmpeg.encode(
-                [f.path for f in frames], partial, video, runs, _fresh(workdir, day), False, heartbeat
+                [f.path for f in frames],
+                partial,
+                video,
+                runs,
+                _fresh(workdir, day),
+                False,
+                heartbeat,
+                captions(frames, camera) if video.timestamp else None,
             )
             partial.replace(target)
         finally:

@@ -13,6 +13,7 @@ from pathlib import Path
 from batches import continuous, ffmpeg
 from batches.ffmpeg import RenderError
 from batches.frames import (
+    captions,
     day_range,
     day_runs,
     output_name,
@@ -65,7 +66,7 @@ def _render_frames(batch: TimelapseBatch, workdir: Path) -> None:
             f"No frames left to render: all {len(batch.dropped_frames)} were dropped by the integrity "
             "check (see dropped frames)."
         )
-    video = video_settings(batch.camera, frames[0].path, batch.frame_rate)
+    video = video_settings(batch.camera, frames[0].path, batch.frame_rate, batch.selection)
     name = output_name(batch)
     final = videos_dir(batch.camera) / name
     for old in partial_files(batch):
@@ -73,7 +74,15 @@ def _render_frames(batch: TimelapseBatch, workdir: Path) -> None:
     partial = final.with_name(f".{name}.{batch.attempts}.part")
     runs = day_runs(frames)
     try:
-        ffmpeg.encode([f.path for f in frames], partial, video, runs, workdir, on_progress=heartbeat)
+        ffmpeg.encode(
+            [f.path for f in frames],
+            partial,
+            video,
+            runs,
+            workdir,
+            on_progress=heartbeat,
+            captions=captions(frames, batch.camera) if video.timestamp else None,
+        )
         days = day_range(f.day_number for f in frames)
         complete(batch, partial, final, len(frames), video.overlay and bool(runs), days)
     finally:

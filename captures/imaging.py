@@ -6,6 +6,7 @@ import contextlib
 import io
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
@@ -92,9 +93,7 @@ def decode(data: bytes, rotation: str = "none") -> Picture:
         if width * height > MAX_PIXELS:
             raise CaptureError("failed", f"The image is implausibly large ({width}x{height}).")
         exif = _exif(image)
-        # draft() lets libjpeg decode at 1/8 scale: the score costs little even at 4K.
-        image.draft("L", (THUMB[0] * 2, THUMB[1] * 2))
-        gray = np.asarray(image.convert("L").resize(THUMB), dtype=np.float32)
+        gray = _gray_thumbnail(image)
     except CaptureError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
@@ -104,6 +103,21 @@ def decode(data: bytes, rotation: str = "none") -> Picture:
     if rotation in ROTATIONS:
         data, width, height, gray = _rotate(data, fmt, rotation, gray)
     return Picture(data=data, format=fmt, width=width, height=height, exif=exif, gray=gray)
+
+
+def _gray_thumbnail(image: Image.Image) -> np.ndarray:
+    # draft() lets libjpeg decode at 1/8 scale: the score costs little even at 4K.
+    image.draft("L", (THUMB[0] * 2, THUMB[1] * 2))
+    return np.asarray(image.convert("L").resize(THUMB), dtype=np.float32)
+
+
+def gray_thumbnail(path: Path) -> np.ndarray:
+    """The grayscale thumbnail `quality` scores, from a stored file (renders re-score picked frames)."""
+    try:
+        with Image.open(path) as image:
+            return _gray_thumbnail(image)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise CaptureError("failed", f"The image cannot be decoded ({type(exc).__name__}).") from None
 
 
 def _rotate(data: bytes, fmt: str, rotation: str, gray: np.ndarray) -> tuple[bytes, int, int, np.ndarray]:

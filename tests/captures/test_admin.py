@@ -39,6 +39,9 @@ def camera_form(**overrides):
         "source_mode": "auto",
         "thinning_tiers": "null",
         "metadata": "{}",
+        # The render-finishing inline (batches.RenderSettings), left empty.
+        "render_settings-TOTAL_FORMS": "0",
+        "render_settings-INITIAL_FORMS": "0",
     }
     data.update(overrides)
     return data
