@@ -23,7 +23,7 @@ from batches import continuous, render
 from batches.models import TimelapseBatch
 from captures.models import Image
 from tests.batches.conftest import jpeg_bytes
-from tests.batches.test_worker import REDIS_URL, ROOT, database_url
+from tests.batches.test_worker import ROOT, database_url
 from tests.factories import make_camera, make_share
 from tests.timelapser.test_run_command import free_port
 
@@ -48,11 +48,11 @@ def add_frames(camera, data_dir: Path, start, count: int, noisy: bool) -> None:
         )  # fmt: skip
 
 
-def environment(data_dir: Path) -> dict[str, str]:
+def environment(data_dir: Path, broker: str) -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": REDIS_URL,
+        "CELERY_BROKER_URL": broker,
         "TIMELAPSER_DATA_DIR": str(data_dir),
         "SECRET_KEY": django_settings.SECRET_KEY,
         "TIMELAPSER_RENDER_PRESET": "veryslow",  # a render long enough to poll many times
@@ -99,7 +99,8 @@ def poll(client: httpx.Client, page_url: str, video_url: str, known) -> list[str
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_live_video_plays_the_old_render_until_the_new_one_is_published(data_dir, tmp_path):
+def test_the_live_video_plays_the_old_render_until_the_new_one_is_published(data_dir, tmp_path, redis_server):
+    broker = redis_server.url(3)
     camera = make_camera(name="Quay", timezone="UTC", continuous_mode="every_capture")
     day = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
     add_frames(camera, data_dir, day, 3, noisy=False)
@@ -110,7 +111,7 @@ def test_the_live_video_plays_the_old_render_until_the_new_one_is_published(data
     old_path = data_dir / first.published_path
     videos = {"old": old_path.read_bytes()}
 
-    env = environment(data_dir)
+    env = environment(data_dir, broker)
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
     )
@@ -156,7 +157,7 @@ def test_the_live_video_plays_the_old_render_until_the_new_one_is_published(data
             add_frames(camera, data_dir, day + timedelta(hours=1), 24, noisy=True)
             continuous.request_update(camera, queue=False)
             assert TimelapseBatch.objects.get(pk=first.pk).status == Status.PENDING
-            Celery("live-test", broker=REDIS_URL).send_task(
+            Celery("live-test", broker=broker).send_task(
                 "batches.tasks.render_batch", args=[first.pk], queue=queue
             )
             deadline = time.monotonic() + RENDER_TIMEOUT
