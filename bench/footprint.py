@@ -8,6 +8,7 @@ captures/fakecamera.py on 127.0.0.1) captured every 10 s by beat's own schedule,
 render of 3,000 1080p frames (300 distinct files, each used ten times), and watches 25 slots of
 every camera (500 captures). Memory is of the whole process tree under `make`, sampled every
 0.5 s from /proc:
+    startup_s, startup_cpu_s      second start to the login page's 200, and the CPU the tree used meanwhile
     idle_rss_mb / idle_pss_mb   summed VmRSS / summed Pss (smaps_rollup) at the end of the idle time
     busy_rss_mb / busy_pss_mb   the peaks while capturing and rendering (ffmpeg included)
     processes                   processes in the tree at idle (busy_processes: the peak)
@@ -129,11 +130,23 @@ def wait_ready(process: subprocess.Popen, port: int, log: Path, timeout: float =
     raise SystemExit(f"make run did not get ready:\n{log.read_text()[-3000:]}")
 
 
-def login_seconds(process: subprocess.Popen, port: int, timeout: float = 120) -> float:
+def cpu_seconds(root: int) -> float:
+    """CPU of root, of its children that ended (keygen, bootstrap) and of those still running."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in tree(root):
+        with contextlib.suppress(OSError, IndexError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(value) for value in fields[11 : 15 if pid == root else 13])
+    return total / ticks
+
+
+def login_seconds(process: subprocess.Popen, port: int, timeout: float = 120) -> tuple[float, float]:
+    """Seconds until the login page answers, and the CPU seconds the tree used until then."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if login_ok(port):
-            return time.monotonic() - started
+            return time.monotonic() - started, cpu_seconds(process.pid)
         if process.poll() is not None:
             raise SystemExit("make run exited before the login page answered")
         time.sleep(0.05)
@@ -240,7 +253,10 @@ def main() -> None:
     run = start(env, log)
     cameras = None
     try:
-        print(f"startup_s={login_seconds(run, port):.1f}")
+        seconds, cpu = login_seconds(run, port)
+        print(f"startup_s={seconds:.1f}")
+        # On a shared machine the CPU it took says more than the wall-clock time.
+        print(f"startup_cpu_s={cpu:.1f}")
         wait_ready(run, port, log)
         time.sleep(IDLE_SECONDS)
         rss, pss, count = footprint(run.pid)
