@@ -195,7 +195,7 @@ ids = [add_camera(f"fp-{i}", f"http://127.0.0.1:{port}/snap.jpg", capture_interv
 render_camera = Camera.objects.create(name="fp-render", url_hash=hashlib.sha256(b"fp-render").hexdigest(),
                                       enabled=False, day_counter_enabled=True,
                                       day_counter_start_date=datetime(2026, 1, 1).date())
-files = sorted(Path(settings.DATA_DIR, "bench-frames").glob("*.jpg"))
+files = sorted(Path(settings.DATA_DIR, "images", "bench-frames").glob("*.jpg"))
 start = datetime(2026, 1, 1, 6, tzinfo=timezone.utc)
 rows = []
 for n in range(RENDER_FRAMES):
@@ -248,7 +248,8 @@ def main() -> None:
     first = start(env, log)
     print(f"first_start_s={wait_ready(first, port, log):.1f}")
     stop(first)
-    make_render_frames(data_dir / "bench-frames")
+    # Under images/: the path guard serves and reads media from its media folders only.
+    make_render_frames(data_dir / "images" / "bench-frames")
 
     run = start(env, log)
     cameras = None
@@ -271,7 +272,6 @@ def main() -> None:
         )  # fmt: skip
         ports = cameras.stdout.readline().strip()
         peak = Peak(run.pid)
-        began = datetime.now(UTC)
         script = (
             SETUP.replace("PORTS", f"[{ports}]")
             .replace("INTERVAL", str(INTERVAL))
@@ -285,7 +285,7 @@ def main() -> None:
         camera_ids = [int(i) for i in out.split("cameras ")[1].split()[0].split(",")]
         # The window: 25 whole slots, from the first slot boundary 15 s after the cameras exist
         # (beat's database scheduler notices new schedules within a few seconds).
-        epoch = int(began.timestamp()) + 15
+        epoch = int(time.time()) + 15
         first_slot = datetime.fromtimestamp(epoch - epoch % INTERVAL + INTERVAL, UTC)
         last_slot = first_slot + timedelta(seconds=INTERVAL * (SLOTS - 1))
         # Wait for the last slot's captures (their own deadline is 20 s) and for the render.
@@ -294,9 +294,9 @@ def main() -> None:
         while time.time() < end or render_done is None:
             if run.poll() is not None:
                 raise SystemExit(f"make run exited:\n{log.read_text()[-3000:]}")
-            status, started_at, completed_at = query(
+            status, started_at, completed_at, error = query(
                 data_dir,
-                "SELECT status, started_at, completed_at FROM timelapse_batches WHERE id = ?",
+                "SELECT status, started_at, completed_at, error_message FROM timelapse_batches WHERE id = ?",
                 batch_id,
             )[0]
             if status in ("completed", "failed") and render_done is None:
@@ -329,11 +329,20 @@ def main() -> None:
         print(f"captures_expected={expected}")
         print(f"captures_stored={len(taken)}")
         print(f"missed_slots={expected - len(taken)}")
+        missed = {}
+        for n in range(SLOTS):
+            slot = (first_slot + timedelta(seconds=INTERVAL * n)).strftime("%Y-%m-%d %H:%M:%S")
+            count = sum((camera, slot) not in taken for camera in camera_ids)
+            if count:
+                missed[n] = count
+        print(f"missed_by_slot={missed}")
         print(f"captures_per_s={len(taken) / window:.2f}")
         if lateness:
             print(f"capture_lateness_p50_s={lateness[len(lateness) // 2]:.2f}")
             print(f"capture_lateness_p99_s={lateness[min(len(lateness) - 1, int(len(lateness) * 0.99))]:.2f}")
         print(f"render_status={render_done}")
+        if render_done == "failed":
+            print(f"render_error={error}")
         if render_done == "completed":
             print(f"render_s={render_s:.1f}")
             print(f"render_fps={RENDER_FRAMES / render_s:.1f}")
