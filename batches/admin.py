@@ -109,7 +109,11 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
         url = reverse("admin:batches_timelapsebatch_video", args=[batch.pk])
         return format_html('<video controls preload="metadata" width="640" src="{}"></video>', url)
 
-    @admin.action(description="Retry the selected failed batches")
+    def has_share_permission(self, request: HttpRequest) -> bool:
+        # The "Create a share" action (sharing/admin.py) makes a share row.
+        return request.user.has_perm("sharing.add_share")
+
+    @admin.action(description="Retry the selected failed batches", permissions=["change"])
     def retry_failed(self, request: HttpRequest, queryset) -> None:
         retried = sum(lifecycle.retry(batch) for batch in queryset)
         skipped = queryset.count() - retried

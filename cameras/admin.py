@@ -79,6 +79,16 @@ class CameraForm(forms.ModelForm):
         return data
 
 
+# The camera page's buttons and the permission each one's work needs. The views check it;
+# the page shows only the buttons the operator may press.
+BUTTON_PERMISSIONS = {
+    # Changes nothing, but reaches out to the camera with its secrets: for those who may edit them.
+    "test-connection": "cameras.change_camera",
+    "capture-now": "captures.add_image",
+    "import-images": "captures.add_image",
+    "render-now": "batches.add_timelapsebatch",
+}
+
 IMPORT_FAILURES_SHOWN = 100
 IMPORT_REQUEST_SECONDS = 20
 
@@ -232,9 +242,27 @@ class CameraAdmin(admin.ModelAdmin):
         ]
         return urls + super().get_urls()
 
-    def _camera_or_deny(self, request: HttpRequest, camera_id: int) -> Camera:
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Read-only, the write-only fields would show "None" for a password that is set.
+            return [fs for fs in fieldsets if fs[0] != "Connection (write-only)"]
+        return fieldsets
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        buttons = {
+            action.replace("-", "_"): request.user.has_perm(permission)
+            for action, permission in BUTTON_PERMISSIONS.items()
+        }
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "buttons": buttons}
+        )
+
+    def _camera_or_deny(self, request: HttpRequest, camera_id: int, action: str) -> Camera:
+        """The camera, if the user may see it and holds the permission the button's work needs."""
         camera = get_object_or_404(Camera, pk=camera_id)
-        if not self.has_change_permission(request, camera):
+        allowed = request.user.has_perm(BUTTON_PERMISSIONS[action])
+        if not (allowed and self.has_view_permission(request, camera)):
             raise PermissionDenied
         return camera
 
@@ -242,7 +270,7 @@ class CameraAdmin(admin.ModelAdmin):
         """Grab one frame without storing it: show it with its size and latency, or why not."""
         from captures.ingest import grab_preview
 
-        camera = self._camera_or_deny(request, camera_id)
+        camera = self._camera_or_deny(request, camera_id, "test-connection")
         if request.method != "POST":
             return HttpResponseRedirect(reverse("admin:cameras_camera_change", args=[camera.pk]))
         picture, latency_ms, reason = grab_preview(camera)
@@ -267,7 +295,7 @@ class CameraAdmin(admin.ModelAdmin):
         """Capture synchronously (POST only; a GET just goes back to the camera)."""
         from captures.ingest import capture
 
-        camera = self._camera_or_deny(request, camera_id)
+        camera = self._camera_or_deny(request, camera_id, "capture-now")
         if request.method == "POST":
             outcome = capture(camera)
             if outcome.ok:
@@ -284,7 +312,7 @@ class CameraAdmin(admin.ModelAdmin):
         from batches.selection import SelectionError
         from batches.services import render_now
 
-        camera = self._camera_or_deny(request, camera_id)
+        camera = self._camera_or_deny(request, camera_id, "render-now")
         if request.method != "POST":
             return HttpResponseRedirect(reverse("admin:cameras_camera_change", args=[camera.pk]))
         batch_type = (
@@ -304,9 +332,7 @@ class CameraAdmin(admin.ModelAdmin):
         """`manage.py importimages` from the camera page, limited to TIMELAPSER_IMPORT_DIRS."""
         from captures.importing import ImportRefused, allowed_roots, checked_folder, import_folder
 
-        camera = self._camera_or_deny(request, camera_id)
-        if not request.user.has_perm("captures.add_image"):
-            raise PermissionDenied
+        camera = self._camera_or_deny(request, camera_id, "import-images")
         roots = allowed_roots()
         form = ImportForm(
             request.POST if request.method == "POST" else None,
@@ -337,8 +363,9 @@ class CameraAdmin(admin.ModelAdmin):
 
     @admin.action(description="Preview a cleanup of the selected cameras", permissions=["cleanup"])
     def preview_cleanup(self, request: HttpRequest, queryset) -> HttpResponse:
-        query = "&".join(f"cameras={pk}" for pk in queryset.values_list("pk", flat=True))
-        return HttpResponseRedirect(f"{reverse('ops:cleanup')}?preview=1&{query}")
+        from operations.maintenance_views import start_preview
+
+        return start_preview(sorted(queryset.values_list("name", flat=True)))
 
     def has_cleanup_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("captures.delete_image")

@@ -52,11 +52,13 @@ class ImageAdmin(admin.ModelAdmin):
     search_fields = ["filename"]
     date_hierarchy = "captured_at"
     list_select_related = ["camera"]
-    readonly_fields = ["preview", "day_number", "created_at"]
+    # file_path is never typed in: a row pointing at the secret key or the database would be
+    # served by the preview (common/paths.py refuses it anyway; this keeps the form honest).
+    readonly_fields = ["preview", "file_path", "day_number", "created_at"]
     show_full_result_count = False  # COUNT(*) over millions of images on every page is slow
     actions = ["add_to_new_manual_batch"]
 
-    @admin.action(description="Add to a new manual batch (and render it)")
+    @admin.action(description="Add to a new manual batch (and render it)", permissions=["add_batch"])
     def add_to_new_manual_batch(self, request: HttpRequest, queryset) -> HttpResponse | None:
         from django.contrib import messages
         from django.http import HttpResponseRedirect
@@ -73,6 +75,9 @@ class ImageAdmin(admin.ModelAdmin):
             request, f"Batch {batch.pk} with {batch.total_frames} frames is queued for rendering."
         )
         return HttpResponseRedirect(reverse("admin:batches_timelapsebatch_change", args=[batch.pk]))
+
+    def has_add_batch_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("batches.add_timelapsebatch")
 
     @admin.display(description="")
     def thumbnail(self, image: Image) -> str:

@@ -41,33 +41,27 @@ def _require(request: HttpRequest, permission: str) -> None:
 @require_http_methods(["GET", "POST"])
 @staff_member_required
 def cleanup(request: HttpRequest) -> HttpResponse:
-    """?preview=1: queue a dry run and wait for it (?token=...); POST: queue the real run.
+    """POST "preview": queue a dry run and wait for it (?token=...); POST: queue the real run.
 
     Both run on the maintenance worker: at millions of images either takes longer
-    than a web request may (see operations/cleanup_preview.py).
+    than a web request may (see operations/cleanup_preview.py). A GET only shows
+    the form and a preview already asked for: it never queues work.
     """
     _require(request, "captures.delete_image")
-    if request.method == "POST":
-        form = CleanupForm(request.POST)
-        if form.is_valid():
-            from operations.tasks import nightly_cleanup
+    form = CleanupForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        names = _names(form)
+        if "preview" in request.POST:
+            return start_preview(names)
+        from operations.tasks import nightly_cleanup
 
-            names = _names(form)
-            nightly_cleanup.delay(names or None)
-            messages.success(
-                request,
-                f"Cleanup queued for {', '.join(names) if names else 'every camera'}; "
-                "it runs on the maintenance worker in the background.",
-            )
-            return HttpResponseRedirect(reverse("ops:dashboard"))
-    elif "preview" in request.GET:
-        form = CleanupForm(request.GET)
-        if form.is_valid():
-            token = cleanup_preview.new_token()
-            preview_cleanup.delay(_names(form), token)
-            return HttpResponseRedirect(f"{reverse('ops:cleanup')}?token={token}")
-    else:
-        form = CleanupForm()
+        nightly_cleanup.delay(names or None)
+        messages.success(
+            request,
+            f"Cleanup queued for {', '.join(names) if names else 'every camera'}; "
+            "it runs on the maintenance worker in the background.",
+        )
+        return HttpResponseRedirect(reverse("ops:dashboard"))
 
     token = request.GET.get("token", "")
     token = token if cleanup_preview.is_token(token) else ""
@@ -83,6 +77,16 @@ def cleanup(request: HttpRequest) -> HttpResponse:
         "chosen": chosen,
     }
     return TemplateResponse(request, "operations/cleanup.html", context)
+
+
+def start_preview(camera_names: list[str]) -> HttpResponseRedirect:
+    """Queue a dry run for these cameras (none: all) and send the operator to wait for it.
+
+    Only ever called from a POST (this page's Preview button, the camera list's action).
+    """
+    token = cleanup_preview.new_token()
+    preview_cleanup.delay(camera_names, token)
+    return HttpResponseRedirect(f"{reverse('ops:cleanup')}?token={token}")
 
 
 def _names(form: CleanupForm) -> list[str]:

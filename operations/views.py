@@ -1,10 +1,14 @@
-"""Staff-only admin pages: the dashboard, image thumbnails and camera health plots."""
+"""Staff-only admin pages: the dashboard, image thumbnails and camera health plots.
+
+Each names the permission it needs: staff status alone opens the admin, not the data.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -20,6 +24,7 @@ from operations.svg import camera_health_svg
 
 @require_GET
 @staff_member_required
+@permission_required("cameras.view_camera", raise_exception=True)
 def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         **admin.site.each_context(request),
@@ -32,6 +37,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @staff_member_required
+@permission_required("cameras.view_camera", raise_exception=True)
 def dashboard_live(request: HttpRequest) -> HttpResponse:
     """The dashboard's changing part alone, fetched again by static/timelapser/dashboard.js."""
     response = TemplateResponse(request, "operations/dashboard_live.html", dashboard_context())
@@ -56,6 +62,7 @@ def thumbnail(request: HttpRequest, image_id: int) -> FileResponse:
 
 @require_GET
 @staff_member_required
+@permission_required("cameras.view_camera", raise_exception=True)
 def camera_health(request: HttpRequest, camera_id: int) -> HttpResponse:
     camera = get_object_or_404(Camera, pk=camera_id)
     response = HttpResponse(camera_health_svg(camera), content_type="image/svg+xml; charset=utf-8")

@@ -22,9 +22,14 @@ DISPLAY_FLAGS = [
 ]
 
 
-@admin.action(description="Create a share from the selected batches")
+@admin.action(description="Create a share from the selected batches", permissions=["share"])
 def create_share_from_batches(modeladmin, request, queryset):
-    """Admin action for the batch changelist: share the completed batches, then edit the share."""
+    """Admin action for the batch changelist: share the completed batches as a draft, then edit it.
+
+    Needs sharing.add_share (the batch admin's has_share_permission). The share starts
+    inactive: it goes public only when someone ticks "Is active" on its form, which needs
+    sharing.change_share.
+    """
     batches = list(
         queryset.filter(status=TimelapseBatch.Status.COMPLETED)
         .select_related("camera")
@@ -40,14 +45,21 @@ def create_share_from_batches(modeladmin, request, queryset):
     title = f"{cameras[0]} timelapse" if len(cameras) == 1 else "Timelapses"
     share_type = Share.ShareType.VIDEO_ONLY if len(batches) == 1 else Share.ShareType.INFO_PAGE
     share = services.create_share(
-        batches, title, share_type=share_type, creator_name=request.user.get_username() or None
+        batches,
+        title,
+        share_type=share_type,
+        creator_name=request.user.get_username() or None,
+        is_active=False,
     )
     if skipped:
         modeladmin.message_user(
             request, f"Left out {skipped} batch(es) that are not completed.", messages.WARNING
         )
     modeladmin.message_user(
-        request, "Share created. Set its title, options and expiry below.", messages.SUCCESS
+        request,
+        "Share created as a draft (not public yet). Set its title, options and expiry below, "
+        'then tick "Is active" to publish it.',
+        messages.SUCCESS,
     )
     return HttpResponseRedirect(reverse("admin:sharing_share_change", args=[share.pk]))
 
@@ -58,7 +70,8 @@ class ShareForm(forms.ModelForm):
         required=False,
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Set to protect the share with a password. Leave blank to keep the current one.",
+        help_text=f"Set to protect the share with a password (at least {services.SHARE_PASSWORD_MIN_LENGTH} "
+        "characters). Leave blank to keep the current one.",
     )
     remove_password = forms.BooleanField(required=False, help_text="Make the share public again.")
     embed_allowed_domains = forms.CharField(
@@ -87,6 +100,13 @@ class ShareForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial["embed_allowed_domains"] = "\n".join(self.instance.embed_allowed_domains or [])
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        problem = services.password_problem(password) if password else None
+        if problem:
+            raise forms.ValidationError(problem)
+        return password
 
     def clean_embed_allowed_domains(self) -> list[str]:
         domains = [d.strip() for d in self.cleaned_data["embed_allowed_domains"].splitlines() if d.strip()]

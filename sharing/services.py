@@ -300,9 +300,24 @@ def count_view(share: Share) -> None:
         views.update(view_count=F("view_count") + 1)
 
 
+# A share's page may be guessed at from anywhere (10 tries a minute per address): short
+# passwords fall to that in days.
+SHARE_PASSWORD_MIN_LENGTH = 8
+
+
+def password_problem(raw_password: str) -> str | None:
+    """Why this would be a poor share password, or None; the admin form and set_password ask."""
+    if len(raw_password) < SHARE_PASSWORD_MIN_LENGTH:
+        return f"A share password needs at least {SHARE_PASSWORD_MIN_LENGTH} characters."
+    return None
+
+
 def set_password(share: Share, raw_password: str | None) -> None:
-    """Hash a password onto the share (None or empty removes it)."""
+    """Hash a password onto the share (None or empty removes it); ValueError if it is too short."""
     if raw_password:
+        problem = password_problem(raw_password)
+        if problem:
+            raise ValueError(problem)
         share.password_hash = make_password(raw_password)
         share.access_type = Share.AccessType.PASSWORD
     else:
@@ -331,6 +346,7 @@ def create_share(
     password: str | None = None,
     embed_allowed_domains: list[str] | None = None,
     creator_name: str | None = None,
+    is_active: bool = True,
 ) -> Share:
     """Create a share of the batches, in the order given, with its customization row."""
     batches = list(batches)
@@ -354,6 +370,7 @@ def create_share(
         slug=slug or None,
         embed_allowed_domains=domains,
         creator_name=creator_name,
+        is_active=is_active,
     )
     set_password(share, password)
     with transaction.atomic():

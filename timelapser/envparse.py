@@ -102,3 +102,19 @@ def fernet_keys(value: str, key_file: Path | None = None) -> list[str]:
     if not value and key_file is not None and key_file.exists():
         value = key_file.read_text()
     return [key.strip() for key in value.split(",") if key.strip()]
+
+
+def request_meta_key(header: str) -> str:
+    """A header name as Django's request.META holds it: "X-Real-IP" -> "HTTP_X_REAL_IP".
+
+    Empty stays empty (no proxy: the peer's own address, REMOTE_ADDR, is the client's).
+    """
+    header = header.strip()
+    if not header:
+        return ""
+    name = header.upper().replace("-", "_")
+    if not name.startswith("HTTP_") and name != "REMOTE_ADDR":
+        name = f"HTTP_{name}"
+    if not name.replace("_", "").isalnum() or not name.isascii():
+        raise ImproperlyConfigured(f"Not a header name: {header!r} (e.g. X-Real-IP).")
+    return name

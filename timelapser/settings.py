@@ -179,6 +179,18 @@ CONTENT_SECURITY_POLICY = {
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_RESET_ON_SUCCESS = True
+# A lockout is for one username from one address. By address alone, behind a reverse
+# proxy (where every visitor has the proxy's address) five bad tries by anyone would
+# lock every operator out.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Behind a reverse proxy, the header it puts the client's address in (e.g. X-Real-IP,
+# which the README's nginx example sets). Trust it only when nothing but the proxy can
+# reach gunicorn: anyone talking to gunicorn directly could put any address there.
+TRUSTED_PROXY_HEADER = envparse.request_meta_key(env.str("TIMELAPSER_TRUSTED_PROXY_HEADER", default=""))
+# Read by django-ipware, which axes asks for the client's address.
+AXES_IPWARE_META_PRECEDENCE_ORDER = tuple(
+    dict.fromkeys([TRUSTED_PROXY_HEADER or "REMOTE_ADDR", "REMOTE_ADDR"])
+)
 
 # --- Celery ---------------------------------------------------------------
 CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = envparse.broker_config(

@@ -45,3 +45,35 @@ def test_fewer_bad_passwords_than_the_limit_still_allow_login(client, staff, set
 
     assert response.status_code == 302
     assert client.get("/admin/").status_code == 200
+
+
+def test_one_users_bad_passwords_do_not_lock_out_another_from_the_same_address(
+    client, staff, django_user_model, settings
+):
+    """GIVEN the documented reverse proxy, where every visitor has the proxy's address, WHEN
+    someone fails the limit as "operator", THEN "owner" still logs in from that address."""
+    django_user_model.objects.create_user("owner", password="owner-pass-phrase", is_staff=True)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        attempt(client, "wrong")
+    assert attempt(client, "correct-horse-battery").status_code == 429  # operator: locked
+
+    response = client.post(LOGIN, {"username": "owner", "password": "owner-pass-phrase", "next": "/admin/"})
+
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def test_behind_a_proxy_the_trusted_header_is_the_clients_address(client, staff, settings):
+    """TIMELAPSER_TRUSTED_PROXY_HEADER=X-Real-IP: axes records the address nginx put there."""
+    settings.AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_REAL_IP", "REMOTE_ADDR")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(LOGIN, {"username": "operator", "password": "wrong"}, HTTP_X_REAL_IP="203.0.113.7")
+
+    from_elsewhere = client.post(
+        LOGIN,
+        {"username": "operator", "password": "correct-horse-battery", "next": "/admin/"},
+        HTTP_X_REAL_IP="198.51.100.20",
+    )
+
+    assert AccessAttempt.objects.get(username="operator").ip_address == "203.0.113.7"
+    assert from_elsewhere.status_code == 302  # the lockout is for that address, not the proxy's

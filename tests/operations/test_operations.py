@@ -53,7 +53,7 @@ def test_preview_shows_per_camera_what_would_go_and_why_and_deletes_nothing(admi
     make_batch(gate, [kept], batch_type="checkpoint", status="completed")
     make_camera(name="Broken", thinning_tiers="not a tier list")
 
-    page = admin_client.get(CLEANUP + "?preview=1", follow=True).content.decode()
+    page = admin_client.post(CLEANUP, {"preview": "1"}, follow=True).content.decode()
 
     assert '<tr data-camera="Gate">' in page
     gate_row = page.split('<tr data-camera="Gate">')[1].split("</tr>")[0]
@@ -72,7 +72,7 @@ def test_confirming_queues_the_real_cleanup_which_deletes_what_the_preview_showe
     recent = image_file(gate, days_ago(2))
     others_old = image_file(other, days_ago(40))
 
-    preview = admin_client.get(f"{CLEANUP}?preview=1&cameras={gate.pk}", follow=True).content.decode()
+    preview = admin_client.post(CLEANUP, {"preview": "1", "cameras": [gate.pk]}, follow=True).content.decode()
     assert f'<input type="hidden" name="cameras" value="{gate.pk}">' in preview
     assert 'data-camera="Other"' not in preview
     response = admin_client.post(CLEANUP, {"cameras": [gate.pk]}, follow=True)
@@ -130,9 +130,25 @@ def test_a_get_never_deletes_and_the_form_alone_runs_no_preview(admin_client):
     assert exists(old)
 
 
+def test_a_get_asking_for_a_preview_queues_nothing(admin_client, eager_tasks, data_dir):
+    """GIVEN a link or an <img> pointing at the old preview URL, WHEN a logged-in operator's
+    browser loads it, THEN it only shows the form: no dry run is queued for a GET."""
+    camera = make_camera(name="Gate")
+    old = image_file(camera, days_ago(40))
+
+    response = admin_client.get(f"{CLEANUP}?preview=1&cameras={camera.pk}")
+
+    assert response.status_code == 200  # not the redirect to a waiting preview
+    page = response.content.decode()
+    assert "What a cleanup would do now" not in page and "Working out" not in page
+    assert not list((data_dir / "cleanup-previews").glob("*.json"))
+    assert 'method="post"' in page.split("Preview</button>")[0].rsplit("<form", 1)[1]
+    assert exists(old)
+
+
 def test_preview_while_a_cleanup_runs_says_so(admin_client, eager_tasks):
     with cleanup_lock_held():
-        page = admin_client.get(CLEANUP + "?preview=1", follow=True).content.decode()
+        page = admin_client.post(CLEANUP, {"preview": "1"}, follow=True).content.decode()
     assert "A cleanup is running right now" in page
 
 
@@ -142,14 +158,14 @@ def test_cleanup_needs_the_delete_image_permission(client, django_user_model, ea
     assert client.get(CLEANUP).status_code == 302  # anonymous: to the login
     user = staff(django_user_model, client, "captures.view_image")
 
-    assert client.get(CLEANUP + "?preview=1").status_code == 403
+    assert client.post(CLEANUP, {"preview": "1"}).status_code == 403
     assert client.get(CLEANUP + "?token=" + "a" * 32).status_code == 403
     assert client.post(CLEANUP, {}).status_code == 403
     assert exists(old)
     assert "Run cleanup now" not in client.get("/admin/dashboard/").content.decode()
 
     user.user_permissions.add(Permission.objects.get(codename="delete_image"))
-    assert client.get(CLEANUP + "?preview=1", follow=True).status_code == 200
+    assert client.post(CLEANUP, {"preview": "1"}, follow=True).status_code == 200
 
 
 def test_preview_is_worked_out_by_the_worker_while_the_page_waits(admin_client):
@@ -160,7 +176,7 @@ def test_preview_is_worked_out_by_the_worker_while_the_page_waits(admin_client):
     gate = make_camera(name="Gate")
     old = image_file(gate, days_ago(40))
 
-    response = admin_client.get(f"{CLEANUP}?preview=1&cameras={gate.pk}")
+    response = admin_client.post(CLEANUP, {"preview": "1", "cameras": [gate.pk]})
     token = response["Location"].split("token=")[1]
     waiting = admin_client.get(response["Location"]).content.decode()
     tasks.preview_cleanup(["Gate"], token)  # what the maintenance worker runs

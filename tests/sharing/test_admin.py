@@ -186,3 +186,15 @@ def test_search_finds_shares_by_title_and_description(admin_client, make_video_b
     assert "Office fit-out" not in by_title
     assert "Office fit-out" in by_description
     assert "Harbour crane" not in by_description
+
+
+def test_a_short_password_gets_a_clear_error_and_changes_nothing(admin_client, make_video_batch):
+    share = make_share([make_video_batch()], title="Quay")
+    url = f"/admin/sharing/share/{share.pk}/change/"
+
+    response = admin_client.post(url, change_data(share, password="2short", title="Renamed"))
+
+    assert response.status_code == 200  # the form again
+    assert "A share password needs at least 8 characters." in response.content.decode()
+    share.refresh_from_db()
+    assert share.title == "Quay" and share.access_type == Share.AccessType.PUBLIC

@@ -84,3 +84,12 @@ def test_taken_slug_is_a_clear_error(make_video_batch):
 
     with pytest.raises(CommandError, match="slug"):
         run(make_video_batch().pk, "--title", "T", "--slug", "taken")
+
+
+def test_a_short_password_is_refused_with_the_reason(make_video_batch, monkeypatch):
+    batch = make_video_batch()
+    monkeypatch.setenv("SHARE_PW", "short")
+
+    with pytest.raises(CommandError, match="A share password needs at least 8 characters"):
+        run(batch.pk, "--title", "Site", "--password-env", "SHARE_PW")
+    assert not Share.objects.exists()

@@ -105,3 +105,22 @@ def test_embed_of_a_locked_share_links_out_without_video(client, locked):
 
     assert "password protected" in html
     assert "<video" not in html
+
+
+def test_a_short_password_is_refused_and_the_share_stays_as_it_was(make_video_batch):
+    share = make_share([make_video_batch()], title="Open site")
+
+    with pytest.raises(ValueError, match="at least 8 characters"):
+        services.set_password(share, "1234567")
+
+    assert share.access_type == "public" and not share.password_hash
+    services.set_password(share, "12345678")  # eight will do
+    assert services.password_matches(share, "12345678")
+
+
+def test_create_share_refuses_a_short_password_and_makes_no_share(make_video_batch):
+    from sharing.models import Share
+
+    with pytest.raises(ValueError, match="at least 8 characters"):
+        services.create_share([make_video_batch()], "Quick", password="abc")
+    assert not Share.objects.exists()

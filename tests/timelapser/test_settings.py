@@ -122,3 +122,28 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("given", "meta_key"),
+    [("", ""), ("X-Real-IP", "HTTP_X_REAL_IP"), ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_FOR")],
+)
+def test_the_trusted_proxy_header_is_named_as_request_meta_has_it(given, meta_key):
+    assert envparse.request_meta_key(given) == meta_key
+
+
+@pytest.mark.parametrize("bad", ["X Real IP", "X-Real-IP;", "Ẋ-Real-IP"])
+def test_a_trusted_proxy_header_that_is_no_header_name_refuses_to_start(bad):
+    with pytest.raises(ImproperlyConfigured, match="Not a header name"):
+        envparse.request_meta_key(bad)
+
+
+def test_the_trusted_proxy_header_setting_reaches_axes(tmp_path):
+    show = "from django.conf import settings as s; print(s.AXES_IPWARE_META_PRECEDENCE_ORDER)"
+    behind_nginx = run_manage(
+        ["shell", "-c", show], {"TIMELAPSER_TRUSTED_PROXY_HEADER": "X-Real-IP"}, tmp_path
+    )
+    direct = run_manage(["shell", "-c", show], {"TIMELAPSER_TRUSTED_PROXY_HEADER": ""}, tmp_path)
+
+    assert behind_nginx.stdout.splitlines()[-1] == "('HTTP_X_REAL_IP', 'REMOTE_ADDR')", behind_nginx.stderr
+    assert direct.stdout.splitlines()[-1] == "('REMOTE_ADDR',)", direct.stderr
