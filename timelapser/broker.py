@@ -4,7 +4,8 @@ kombu's own `_put` opens the message file under its final name and writes into i
 consumer in another process or thread may already have moved and read it: an empty or half
 JSON body, a JSONDecodeError in the worker's consumer, and the worker exits (it took `make
 run` down under load on the shared bench machine). Writing to a name consumers ignore and
-renaming it into place (atomic on one filesystem) closes that window. Production uses Redis.
+renaming it into place (atomic on one filesystem) closes that window. timelapser/celery.py makes
+it what filesystem:// means; production uses Redis.
 """
 
 from __future__ import annotations

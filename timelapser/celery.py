@@ -5,6 +5,11 @@ import os
 from celery import Celery, bootsteps
 from celery.signals import task_prerun
 from click import Option
+from kombu.transport import TRANSPORT_ALIASES
+
+# filesystem:// (the embedded broker) writes each message whole before a consumer can see it
+# (timelapser/broker.py). Kept with the URL's scheme, so a redis:// broker set anywhere stays Redis.
+TRANSPORT_ALIASES["filesystem"] = "timelapser.broker:Transport"
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "timelapser.settings")
 app = Celery("timelapser")

@@ -196,9 +196,6 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = tuple(
 CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = envparse.broker_config(
     env.str("CELERY_BROKER_URL", default=""), DATA_DIR
 )
-# The embedded broker writes each message whole before consumers can see it (timelapser/broker.py).
-if CELERY_BROKER_URL == "filesystem://":
-    CELERY_BROKER_TRANSPORT = "timelapser.broker:Transport"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -7,6 +7,7 @@ from queue import Empty
 import pytest
 from kombu import Connection
 
+from timelapser import broker
 from timelapser.celery import app
 
 PAYLOAD = {"body": "x" * 200_000}
@@ -15,7 +16,7 @@ PAYLOAD = {"body": "x" * 200_000}
 def test_embedded_defaults_use_the_whole_message_transport(settings):
     assert settings.CELERY_BROKER_URL == "filesystem://"
     with app.connection_for_write() as connection:
-        assert connection.transport_cls == "timelapser.broker:Transport"
+        assert type(connection.transport) is broker.Transport
 
 
 @pytest.fixture
@@ -29,9 +30,7 @@ def channel(tmp_path):
         "processed_folder": str(folders["processed"]),
         "control_folder": str(folders["control"]),
     }
-    with Connection(
-        "filesystem://", transport=app.conf.broker_transport, transport_options=options
-    ) as connection:
+    with Connection("filesystem://", transport_options=options) as connection:
         yield connection.default_channel
 
 
