@@ -343,6 +343,10 @@ def main() -> None:
         print(f"render_status={render_done}")
         if render_done == "failed":
             print(f"render_error={error}")
+            text = log.read_text()
+            at = text.rfind("OperationalError")
+            if at >= 0:  # the worker's traceback says which statement and why
+                print("render_worker_log=" + text[max(0, at - 1500) : at + 300].replace("\n", " | "))
         if render_done == "completed":
             print(f"render_s={render_s:.1f}")
             print(f"render_fps={RENDER_FRAMES / render_s:.1f}")
