@@ -141,14 +141,16 @@ def cpu_seconds(root: int) -> float:
     return total / ticks
 
 
-def login_seconds(process: subprocess.Popen, port: int, timeout: float = 120) -> tuple[float, float]:
+def login_seconds(
+    process: subprocess.Popen, port: int, log: Path, timeout: float = 120
+) -> tuple[float, float]:
     """Seconds until the login page answers, and the CPU seconds the tree used until then."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if login_ok(port):
             return time.monotonic() - started, cpu_seconds(process.pid)
         if process.poll() is not None:
-            raise SystemExit("make run exited before the login page answered")
+            raise SystemExit(f"make run exited before the login page answered:\n{log.read_text()[-3000:]}")
         time.sleep(0.05)
     raise SystemExit("the login page did not answer")
 
@@ -254,7 +256,7 @@ def main() -> None:
     run = start(env, log)
     cameras = None
     try:
-        seconds, cpu = login_seconds(run, port)
+        seconds, cpu = login_seconds(run, port, log)
         print(f"startup_s={seconds:.1f}")
         # On a shared machine the CPU it took says more than the wall-clock time.
         print(f"startup_cpu_s={cpu:.1f}")
