@@ -24,7 +24,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from batches.models import TimelapseBatch
-from batches.signals import render_failed
+from batches.partials import remove_partial_files
+from batches.signals import render_completed, render_failed
 from common.paths import relative_to_data
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,8 @@ def fail(batch: TimelapseBatch, reason: str) -> bool:
         )
     )
     if failed:
+        # The attempt is over: a killed encoder's half-written file would stay for good.
+        remove_partial_files(batch)
         # Only the call that made the change tells the operator, once, after commit.
         batch.status, batch.error_message = Status.FAILED, reason
         transaction.on_commit(lambda: render_failed.send(sender=TimelapseBatch, batch=batch))
@@ -129,6 +132,8 @@ def recover_stale(now: datetime | None = None) -> dict[str, list[int]]:
             error_message=f"The render worker stopped responding during attempt {batch.attempts}; queued again.",
         )
         if moved:
+            # Before queueing: the next attempt's own .part must not be caught.
+            remove_partial_files(batch)
             enqueue(batch.pk)
             outcome["requeued"].append(batch.pk)
     outcome["requeued"] += _requeue_lost_pending(now)
@@ -186,4 +191,5 @@ def complete(batch: TimelapseBatch, partial: Path, final: Path, frames: int, ove
             error_message=None,
             **extra,
         )
+        transaction.on_commit(lambda: render_completed.send(sender=TimelapseBatch, batch=batch))
     return True

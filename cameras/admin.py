@@ -64,6 +64,7 @@ class CameraForm(forms.ModelForm):
             "retention_days",
             "thinning_tiers",
             "metadata",
+            "source_mode",
         ]
 
     def clean(self):
@@ -121,6 +122,7 @@ class CameraAdmin(admin.ModelAdmin):
     # The URL lives outside the database; its hash and the secret's location are
     # never shown either (a hash of a LAN URL is brute-forced in seconds).
     readonly_fields = [
+        "console",
         "url_configured",
         "retention_policy",
         "storage",
@@ -132,6 +134,7 @@ class CameraAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "enabled", "url_configured"]}),
         ("Connection (write-only)", {"fields": ["camera_url", "username", "password", "api_key"]}),
+        ("UniFi Protect", {"fields": ["console", "source_mode"], "classes": ["collapse"]}),
         (
             "Schedule",
             {

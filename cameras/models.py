@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+
+from cameras.signals import day_counter_changed
+
+# What a day number depends on: a change to any of them renumbers the camera's images.
+DAY_COUNTER_FIELDS = ("day_counter_enabled", "day_counter_start_date", "timezone")
 
 
 def default_overlay_style() -> dict:
@@ -45,6 +50,51 @@ def day_number_for(start: date | None, captured_at: datetime, tz_name: str) -> i
     return (local_day - start).days + 1
 
 
+class ProtectConsole(models.Model):
+    """A UniFi Protect console: one address, one API key, one request budget for its cameras.
+
+    The API key (and the local user that reads recordings) live in the encrypted
+    secrets file like every camera secret; `secret_ref` says where.
+    """
+
+    name = models.CharField(max_length=255, unique=True)
+    # host or host:port as the operator typed it, lower-cased; port 443 left out.
+    address = models.CharField(max_length=255, unique=True)
+    secret_ref = models.CharField(max_length=64, editable=False)
+    verify_tls = models.BooleanField(
+        default=True, help_text="Check the console's certificate against the system's trusted authorities."
+    )
+    # Trust on first use: the SHA-256 of the certificate the operator accepted. When
+    # set it replaces the CA check (consoles ship self-signed certificates).
+    certificate_sha256 = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "protect_consoles"
+        ordering = ["name"]
+        verbose_name = "UniFi Protect console"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(certificate_sha256="")
+                | models.Q(certificate_sha256__regex=r"^[0-9a-f]{64}$"),
+                name="protect_consoles_fingerprint_hex",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def delete(self, *args, **kwargs):
+        from cameras.secrets import delete_secret
+
+        ref = self.secret_ref
+        with transaction.atomic(using=kwargs.get("using")):
+            result = super().delete(*args, **kwargs)
+            transaction.on_commit(lambda: delete_secret(ref, missing_ok=True))
+        return result
+
+
 class Camera(models.Model):
     class Rotation(models.TextChoices):
         NONE = "none", "None"
@@ -63,6 +113,15 @@ class Camera(models.Model):
         EVERY_CAPTURE = "every_capture", "After every capture (coalesced)"
         PERIODIC = "periodic", "On a schedule"
 
+    class SourceMode(models.TextChoices):
+        AUTO = "auto", "Auto: full-HD snapshot where supported, else a frame of the high-quality stream"
+        SNAPSHOT = "snapshot", "Snapshot endpoint"
+        STREAM = "stream", "One frame of the high-quality RTSPS stream"
+
+    class ProtectChannel(models.TextChoices):
+        MAIN = "", "Main camera"
+        PACKAGE = "package", "Package camera"
+
     name = models.CharField(max_length=255, unique=True)
     # HMAC-SHA-256 of the normalised URL; the URL itself is never stored here.
     url_hash = models.CharField(max_length=64, unique=True)
@@ -77,6 +136,21 @@ class Camera(models.Model):
     # Not in the seed: day numbers count calendar days where the camera stands.
     timezone = models.CharField(max_length=64, default=default_timezone, validators=[validate_timezone])
     metadata = models.JSONField(default=dict, blank=True)
+
+    # --- UniFi Protect (not in the seed): set for cameras added from a console ---
+    console = models.ForeignKey(
+        ProtectConsole, null=True, blank=True, on_delete=models.PROTECT, related_name="cameras"
+    )
+    protect_camera_id = models.CharField(max_length=64, blank=True, default="")
+    protect_channel = models.CharField(
+        max_length=16, choices=ProtectChannel, blank=True, default=ProtectChannel.MAIN
+    )
+    source_mode = models.CharField(max_length=16, choices=SourceMode, default=SourceMode.AUTO)
+    # What the console last said about the camera (name, model, state, feature flags).
+    protect_info = models.JSONField(default=dict, blank=True, editable=False)
+    # Set while the console reports the camera offline (HTTP 503 or DISCONNECTED):
+    # captures back off instead of trying every slot.
+    offline_since = models.DateTimeField(null=True, blank=True, editable=False)
     day_overlay_position = models.CharField(
         max_length=20, choices=OverlayPosition, default=OverlayPosition.TOP_RIGHT
     )
@@ -144,6 +218,16 @@ class Camera(models.Model):
                 condition=models.Q(connection_failures__gte=0),
                 name="cameras_connection_failures_nonnegative",
             ),
+            models.CheckConstraint(
+                condition=models.Q(source_mode__in=["auto", "snapshot", "stream"]),
+                name="cameras_source_mode_valid",
+            ),
+            # Re-running discovery updates a camera, never adds it twice.
+            models.UniqueConstraint(
+                fields=["console", "protect_camera_id", "protect_channel"],
+                condition=models.Q(console__isnull=False),
+                name="cameras_one_per_protect_camera",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -154,13 +238,32 @@ class Camera(models.Model):
         # disabled here is never fired again, and a failed save leaves no task.
         from cameras.schedule import sync_periodic_task
 
+        update_fields = kwargs.get("update_fields")
+        day_counter_before = self._day_counter_in_db(kwargs.get("using"), update_fields)
         with transaction.atomic(using=kwargs.get("using")):
             super().save(*args, **kwargs)
-            update_fields = kwargs.get("update_fields")
             if update_fields is None or {"enabled", "capture_interval_seconds", "encryption_key_ref"} & set(
                 update_fields
             ):
                 sync_periodic_task(self)
+            if day_counter_before is not None and day_counter_before != self._day_counter_now():
+                day_counter_changed.send(sender=Camera, camera=self)
+
+    def _day_counter_now(self) -> tuple:
+        return tuple(getattr(self, field) for field in DAY_COUNTER_FIELDS)
+
+    def _day_counter_in_db(self, using: str | None, update_fields) -> tuple | None:
+        """The stored day-counter settings of an existing camera this save may change, else None."""
+        if self._state.adding or self.pk is None:
+            return None
+        if update_fields is not None and not set(DAY_COUNTER_FIELDS) & set(update_fields):
+            return None
+        return (
+            Camera.objects.using(using or "default")
+            .filter(pk=self.pk)
+            .values_list(*DAY_COUNTER_FIELDS)
+            .first()
+        )
 
     def delete(self, *args, **kwargs):
         from cameras.secrets import delete_secret
@@ -173,6 +276,32 @@ class Camera(models.Model):
                 task.delete()
             transaction.on_commit(lambda: delete_secret(ref, missing_ok=True))
         return result
+
+    def clean(self):
+        super().clean()
+        # Ticked without a date would save and then number nothing, silently.
+        if self.day_counter_enabled and self.day_counter_start_date is None:
+            raise ValidationError(
+                {"day_counter_start_date": "Choose the day the project started, or untick Day counter."}
+            )
+
+    # Offline back-off: the interval doubles with each failure, up to this.
+    MAX_OFFLINE_BACKOFF_SECONDS = 15 * 60
+
+    def backoff_until(self) -> datetime | None:
+        """While the console reports the camera offline, no capture before this time.
+
+        An offline camera tried every slot spends the console's shared request
+        budget for nothing; doubling the wait (interval, 2x, 4x ... up to 15
+        minutes) still notices within minutes when it comes back.
+        """
+        if self.offline_since is None or self.last_health_check is None:
+            return None
+        interval = self.capture_interval_seconds
+        doublings = min(max(self.connection_failures - 1, 0), 16)
+        wait = min(interval * 2**doublings, max(self.MAX_OFFLINE_BACKOFF_SECONDS, interval))
+        # Half an interval early: the beat tick that is due then must not miss by a hair.
+        return self.last_health_check + timedelta(seconds=wait - interval / 2)
 
     @property
     def has_url(self) -> bool:

@@ -1,14 +1,16 @@
-"""Adding a camera and changing its URL: hash, uniqueness and secret storage in one place."""
+"""Adding a camera or a Protect console and changing its URL: hash, uniqueness and secret storage in one place."""
 
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.db import IntegrityError, transaction
 
 from cameras import secrets
-from cameras.models import Camera
+from cameras.models import Camera, ProtectConsole
 
 
 class CameraError(Exception):
@@ -148,3 +150,91 @@ def env_value(var: str | None, what: str) -> str:
     if not value:
         raise CameraError(f"Environment variable {var} ({what}) is not set.")
     return value
+
+
+# --- UniFi Protect consoles ----------------------------------------------------
+
+
+def normalise_console_address(text: str) -> str:
+    """host or host:port (no 443) from what an operator typed: `https://Console:7443/` -> `console:7443`."""
+    text = text.strip()
+    if "://" not in text:
+        text = f"https://{text}"
+    parts = urlsplit(text)
+    if parts.scheme.lower() != "https":
+        raise CameraError("A Protect console is reached over HTTPS: give https://CONSOLE[:PORT].")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
+        raise CameraError("Give only the console's address, https://CONSOLE[:PORT], without a path.")
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise CameraError("The console address has no host.")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise CameraError("The console address has an invalid port.") from exc
+    if ":" in host:
+        host = f"[{host}]"
+    return host if port in (None, 443) else f"{host}:{port}"
+
+
+def normalise_fingerprint(text: str) -> str:
+    """64 lower-case hex digits from `AB:CD:...` or `abcd...`; empty stays empty."""
+    cleaned = text.strip().replace(":", "").replace(" ", "").lower()
+    if cleaned and not re.fullmatch(r"[0-9a-f]{64}", cleaned):
+        raise CameraError("A certificate fingerprint is the SHA-256 of the certificate: 64 hex digits.")
+    return cleaned
+
+
+def save_console(
+    address: str,
+    *,
+    api_key: str = "",
+    name: str = "",
+    verify_tls: bool | None = None,
+    fingerprint: str | None = None,
+    username: str = "",
+    password: str = "",
+) -> tuple[ProtectConsole, bool]:
+    """Create the console at `address` or update it; (console, created).
+
+    Empty secrets keep the stored ones, so re-running a command without the local
+    user does not forget it. The API key and local user go to the secrets file.
+    """
+    address = normalise_console_address(address)
+    console = ProtectConsole.objects.filter(address=address).first()
+    created = console is None
+    if created and not api_key:
+        raise CameraError("A new console needs its API key.")
+    old = secrets.CameraSecret(url=f"https://{address}")
+    if not created:
+        try:
+            old = secrets.load_secret(console.secret_ref)
+        except secrets.SecretError as exc:
+            if not api_key:
+                raise CameraError(str(exc)) from exc
+    secret = secrets.CameraSecret(
+        url=f"https://{address}",
+        api_key=api_key or old.api_key,
+        username=username or old.username,
+        password=password or old.password,
+    )
+    if created:
+        console = ProtectConsole(address=address, name=name or address)
+    elif name:
+        console.name = name
+    if verify_tls is not None:
+        console.verify_tls = verify_tls
+    if fingerprint is not None:
+        console.certificate_sha256 = normalise_fingerprint(fingerprint)
+    try:
+        console.secret_ref = secrets.store_secret(secret, console.secret_ref or None)
+    except secrets.SecretError as exc:
+        raise CameraError(str(exc)) from exc
+    try:
+        with transaction.atomic():
+            console.save()
+    except IntegrityError as exc:
+        if created:
+            secrets.delete_secret(console.secret_ref, missing_ok=True)
+        raise CameraError("A console with this name or address already exists.") from exc
+    return console, created

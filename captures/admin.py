@@ -122,3 +122,7 @@ class CaptureAttemptAdmin(admin.ModelAdmin):
     list_select_related = ["camera"]
     raw_id_fields = ["image"]
     show_full_result_count = False
+
+
+# The Protect console admin lives in its own module; importing it registers it.
+from captures import protect_admin  # noqa: E402, F401

@@ -3,3 +3,9 @@ from django.apps import AppConfig
 
 class CapturesConfig(AppConfig):
     name = "captures"
+
+    def ready(self) -> None:
+        from cameras.signals import day_counter_changed
+        from captures.receivers import on_day_counter_changed
+
+        day_counter_changed.connect(on_day_counter_changed, dispatch_uid="captures.day_numbers")

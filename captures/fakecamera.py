@@ -1,9 +1,7 @@
-"""A fake IP camera and a fake UniFi Protect console on 127.0.0.1, for tests, demos and the benchmark.
+"""A fake IP camera on 127.0.0.1, for tests, demos and the benchmark (the console: captures.fakeprotect).
 
 FakeCamera serves a changing JPEG at /snap.jpg and misbehaves on purpose at
-the other paths (see MODES). FakeProtectConsole answers the Protect
-Integration API's snapshot endpoint, checks X-API-KEY and can be scripted to
-rate-limit or fail before it succeeds.
+the other paths (see MODES).
 """
 
 from __future__ import annotations
@@ -14,8 +12,6 @@ import itertools
 import secrets
 import ssl
 import threading
-import time
-from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -228,55 +224,6 @@ class FakeCamera(_Base):
     def next_frame(self) -> bytes:
         with self._lock:
             return self.frames[next(self._cycle)]
-
-
-class _ConsoleHandler(_CameraHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self):
-        console: FakeProtectConsole = self.server.owner
-        prefix = "/proxy/protect/integration/v1/cameras/"
-        path, _, query = self.path.partition("?")
-        console.request_times.append(time.monotonic())
-        if self.headers.get("X-API-KEY") != console.api_key:
-            self._send(401, b'{"error":"unauthorized"}', "application/json")
-            return
-        if not (path.startswith(prefix) and path.endswith("/snapshot")):
-            self._send(404, b'{"error":"not found"}', "application/json")
-            return
-        camera_id = path[len(prefix) : -len("/snapshot")]
-        if camera_id not in console.camera_ids:
-            self._send(404, b'{"error":"camera not found"}', "application/json")
-            return
-        console.queries.append(query)
-        with console.lock:
-            scripted = console.script.popleft() if console.script else None
-        if scripted is not None:
-            status, headers = scripted
-            self._send(status, b'{"error":"scripted"}', "application/json", headers)
-            return
-        self._send(200, console.next_frame())
-
-
-class FakeProtectConsole(FakeCamera):
-    """The snapshot endpoint of UniFi Protect's Integration API (HTTPS when given a cert)."""
-
-    handler = _ConsoleHandler
-
-    def __init__(
-        self, *args, api_key: str = "protect-api-key", camera_ids=("65a1b2c3d4e5f60718293a4b",), **kwargs
-    ):
-        super().__init__(*args, **kwargs)
-        self.api_key = api_key
-        self.camera_ids = set(camera_ids)
-        self.script: deque[tuple[int, dict]] = deque()
-        self.lock = threading.Lock()
-        self.request_times: list[float] = []
-        self.queries: list[str] = []
-
-    def protect_url(self, camera_id: str | None = None, verify: bool = False) -> str:
-        camera_id = camera_id or next(iter(self.camera_ids))
-        return f"unifi-protect://{self.host}:{self.port}/{camera_id}" + ("" if verify else "?verify=false")
 
 
 def self_signed_cert(directory: Path, host: str = "127.0.0.1") -> tuple[str, str]:

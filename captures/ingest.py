@@ -19,13 +19,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cameras import secrets
 from cameras.models import Camera
-from captures import imaging, sources
+from captures import dbwait, imaging, protect, sources
 from captures.models import CaptureAttempt, Image
 from captures.signals import capture_failed, image_captured
 from captures.sources import CaptureError
@@ -39,6 +40,9 @@ class Outcome:
     image: Image | None
     # True when the slot already had its image (a retried task): nothing was done.
     already_done: bool = False
+    # True when the database stayed unreachable: the picture was not kept and no
+    # attempt row could be written (the attempts table is in that database).
+    dropped: bool = False
 
     @property
     def ok(self) -> bool:
@@ -132,7 +136,7 @@ WITH image AS (
     SELECT %s, %s, %s, id, %s, %s FROM image
     RETURNING id
 ), camera AS (
-    UPDATE cameras SET connection_failures = 0, last_health_check = %s WHERE id = %s
+    UPDATE cameras SET connection_failures = 0, offline_since = NULL, last_health_check = %s WHERE id = %s
     RETURNING down_notified_at
 )
 SELECT image.id, image.day_number, (SELECT id FROM attempt), (SELECT down_notified_at FROM camera)
@@ -173,6 +177,7 @@ def _insert_success_postgresql(camera: Camera, image: Image, attempt: CaptureAtt
         row._state.adding, row._state.db = False, connection.alias
     attempt.image = image
     camera.connection_failures, camera.last_health_check = 0, attempt.attempted_at
+    camera.offline_since = None
 
 
 def _record_failure(camera: Camera, error: CaptureError, started: float) -> Outcome:
@@ -186,9 +191,11 @@ def _record_failure(camera: Camera, error: CaptureError, started: float) -> Outc
             duration_ms=int((time.monotonic() - started) * 1000),
             retry_count=error.retries,
         )
-        Camera.objects.filter(pk=camera.pk).update(
-            connection_failures=F("connection_failures") + 1, last_health_check=now
-        )
+        changes = {"connection_failures": F("connection_failures") + 1, "last_health_check": now}
+        if error.offline:
+            # Since the first offline answer: captures back off from then (Camera.backoff_until).
+            changes["offline_since"] = Coalesce(F("offline_since"), now)
+        Camera.objects.filter(pk=camera.pk).update(**changes)
         transaction.on_commit(lambda: capture_failed.send(sender=Camera, camera=camera, attempt=attempt))
     # The reason is our own sentence and never holds the URL.
     logger.warning("capture failed: camera=%s status=%s reason=%s", camera.pk, error.status, error.reason)
@@ -252,7 +259,12 @@ def _store(
         raise CaptureError(
             "error", f"Could not write the image to the data directory ({os.strerror(exc.errno or 0)})."
         ) from None
-    metadata = {"exif": picture.exif, "quality": quality_detail, "rotation": camera.rotation}
+    metadata = {
+        "exif": picture.exif,
+        "quality": quality_detail,
+        "rotation": camera.rotation,
+        "resolution": f"{picture.width}x{picture.height}",
+    }
     metadata.update(extra_metadata or {})
     now = timezone.now()
     image = Image(
@@ -280,19 +292,22 @@ def _store(
             duration_ms=int((time.monotonic() - started) * 1000),
             retry_count=retries,
         )
+    tries = 0
+
+    def insert() -> None:
+        nonlocal tries
+        tries += 1
+        # A try whose commit went through but whose answer was lost must not store twice.
+        if tries > 1 and _load_stored(image, attempt):
+            return
+        _insert(camera, image, attempt, now)
+
     try:
-        if attempt is not None and connection.vendor == "postgresql":
-            _insert_success_postgresql(camera, image, attempt)
-        else:
-            with transaction.atomic():
-                image.save(force_insert=True)
-                if attempt is not None:
-                    attempt.image = image
-                    attempt.save(force_insert=True)
-                    Camera.objects.filter(pk=camera.pk).update(connection_failures=0, last_health_check=now)
-                    camera.connection_failures, camera.last_health_check = 0, now
-                    # What the "back up" notice checks, read in this transaction (see notify).
-                    camera.refresh_from_db(fields=["down_notified_at"])
+        dbwait.until_database_answers(
+            insert,
+            budget=settings.TIMELAPSER_CAPTURE_DB_WAIT_SECONDS,
+            what=f"storing camera {camera.pk}'s picture",
+        )
     except BaseException:
         absolute.unlink(missing_ok=True)
         raise
@@ -300,9 +315,60 @@ def _store(
     return Outcome(attempt=attempt, image=image)
 
 
+def _insert(camera: Camera, image: Image, attempt: CaptureAttempt | None, now: datetime) -> None:
+    if attempt is not None and connection.vendor == "postgresql":
+        _insert_success_postgresql(camera, image, attempt)
+        return
+    with transaction.atomic():
+        image.save(force_insert=True)
+        if attempt is not None:
+            attempt.image = image
+            attempt.save(force_insert=True)
+            Camera.objects.filter(pk=camera.pk).update(
+                connection_failures=0, offline_since=None, last_health_check=now
+            )
+            camera.connection_failures, camera.last_health_check = 0, now
+            camera.offline_since = None
+            # What the "back up" notice checks, read in this transaction (see notify).
+            camera.refresh_from_db(fields=["down_notified_at"])
+
+
+def _load_stored(image: Image, attempt: CaptureAttempt | None) -> bool:
+    """Fill in `image` (and `attempt`) from the rows an earlier try stored, if it did."""
+    stored = Image.objects.filter(camera_id=image.camera_id, file_path=image.file_path).first()
+    if stored is None:
+        return False
+    image.pk, image.day_number, image._state = stored.pk, stored.day_number, stored._state
+    if attempt is not None:
+        found = CaptureAttempt.objects.filter(image_id=stored.pk).first()
+        if found is not None:
+            attempt.pk, attempt._state, attempt.image = found.pk, found._state, image
+    return True
+
+
+def _slot_lookup(camera: Camera, slot: datetime | None) -> tuple[int | None, str | None]:
+    """_slot_image_and_previous_hash, or (None, None) while the database is unreachable:
+    the camera is fetched all the same (the moment does not come back) and the
+    store step waits for the database; the slot's unique key still stops a double."""
+    try:
+        return _slot_image_and_previous_hash(camera, slot)
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block or not dbwait.unreachable():
+            raise
+        logger.warning("database unreachable before capture: camera=%s; fetching anyway", camera.pk)
+        return None, None
+
+
+def fetch_frame(camera: Camera, secret: secrets.CameraSecret) -> sources.Fetched:
+    """A console camera through its console (shared key and budget); any other by its URL."""
+    if camera.console_id:
+        return protect.fetch_camera(camera)
+    return sources.fetch(secret)
+
+
 def capture(camera: Camera, slot: datetime | None = None) -> Outcome:
     """Take one picture now for `camera` (optionally for a scheduled slot) and record it."""
-    existing, previous_hash = _slot_image_and_previous_hash(camera, slot)
+    existing, previous_hash = _slot_lookup(camera, slot)
     if existing is not None:
         return Outcome(attempt=None, image=Image.objects.get(pk=existing), already_done=True)
     started = time.monotonic()
@@ -312,7 +378,7 @@ def capture(camera: Camera, slot: datetime | None = None) -> Outcome:
         return _record_failure(camera, CaptureError("error", str(exc)), started)
     retries = 0
     try:
-        fetched = sources.fetch(secret)
+        fetched = fetch_frame(camera, secret)
         retries = fetched.retries
         captured_at = timezone.now()
         return _store(
@@ -323,12 +389,21 @@ def capture(camera: Camera, slot: datetime | None = None) -> Outcome:
             slot=slot,
             started=started,
             retries=retries,
-            extra_metadata=None,
+            extra_metadata=fetched.metadata,
             record_attempt=True,
         )
     except CaptureError as error:
         error.retries = max(error.retries, retries)
         return _record_failure(camera, error, started)
+    except dbwait.DatabaseUnreachable as exc:
+        logger.error(
+            "capture dropped: camera=%s captured_at=%s: %s; the picture was removed and no attempt row "
+            "could be written (the database is where attempts are kept)",
+            camera.pk,
+            captured_at.isoformat(),
+            exc,
+        )
+        return Outcome(attempt=None, image=None, dropped=True)
     except IntegrityError:
         # A concurrent run of the same slot won the unique (camera, capture_slot).
         existing = Image.objects.filter(camera=camera, capture_slot=slot).first()
@@ -348,7 +423,7 @@ def grab_preview(camera: Camera) -> tuple[imaging.Picture | None, int, str | Non
     started = time.monotonic()
     try:
         secret = secrets.load_secret(camera.encryption_key_ref)
-        picture = imaging.decode(sources.fetch(secret).data, camera.rotation)
+        picture = imaging.decode(fetch_frame(camera, secret).data, camera.rotation)
     except secrets.SecretError as exc:
         return None, int((time.monotonic() - started) * 1000), str(exc)
     except CaptureError as error:

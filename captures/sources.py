@@ -23,7 +23,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
@@ -41,17 +41,21 @@ def option(name: str, default):
 class CaptureError(Exception):
     """A failed capture. status is a CaptureAttempt status: failed, timeout or error."""
 
-    def __init__(self, status: str, reason: str, retries: int = 0):
+    def __init__(self, status: str, reason: str, retries: int = 0, offline: bool = False):
         super().__init__(reason)
         self.status = status
         self.reason = reason
         self.retries = retries
+        # The console says the camera is not connected: back off, do not retry.
+        self.offline = offline
 
 
 @dataclass
 class Fetched:
     data: bytes
     retries: int = 0
+    # Goes into the image's processing_metadata: which source produced it.
+    metadata: dict = field(default_factory=dict)
 
 
 class _Deadline:
@@ -70,9 +74,9 @@ def fetch(secret: CameraSecret) -> Fetched:
     """One frame's bytes (not yet validated as an image) from the camera `secret` names."""
     scheme = urlsplit(secret.url).scheme.lower()
     if scheme in ("http", "https"):
-        return Fetched(fetch_http(secret))
+        return Fetched(fetch_http(secret), metadata={"source": "http-snapshot"})
     if scheme in ("rtsp", "rtsps"):
-        return Fetched(fetch_rtsp(secret))
+        return Fetched(fetch_rtsp(secret), metadata={"source": "rtsp"})
     if scheme == "unifi-protect":
         return fetch_protect(secret)
     raise CaptureError(
@@ -444,8 +448,9 @@ def fetch_protect(secret: CameraSecret) -> Fetched:
             client, url, deadline, headers=headers, params={"highQuality": "true"}
         )
         if status == 200:
-            return Fetched(body, retries=attempt)
-        transient = status in (408, 429) or status >= 500
+            return Fetched(body, retries=attempt, metadata={"source": "protect-snapshot"})
+        # 503 is Protect's "camera offline": retrying at once only spends the budget.
+        transient = status in (408, 429) or (status >= 500 and status != 503)
         if not transient or attempt == retries_allowed:
             error = _protect_status_error(status)
             error.retries = attempt
@@ -470,4 +475,8 @@ def _protect_status_error(status: int) -> CaptureError:
         return CaptureError("failed", "The console has no camera with that id (HTTP 404).")
     if status == 429:
         return CaptureError("failed", "The console kept rate-limiting the snapshot requests (HTTP 429).")
+    if status == 503:
+        return CaptureError(
+            "failed", "Camera offline: the console says it is not connected (HTTP 503).", offline=True
+        )
     return _status_error(status)

@@ -44,8 +44,15 @@ def capture_camera(camera_id: int, slot_iso: str | None = None) -> str:
     if reason is not None:
         logger.debug("capture skipped: camera %s %s", camera_id, reason)
         return "outside window"
+    backoff = camera.backoff_until()
+    if backoff is not None and now < backoff:
+        # Offline (console said so): no attempt row, no request; see Camera.backoff_until.
+        logger.debug("capture skipped: camera %s offline, next try after %s", camera_id, backoff)
+        return "offline, backing off"
     slot = datetime.fromisoformat(slot_iso) if slot_iso else slot_for(now, camera.capture_interval_seconds)
     outcome = ingest.capture(camera, slot=slot)
     if outcome.already_done:
         return "already done"
+    if outcome.dropped:
+        return "dropped: database unreachable"
     return "ok" if outcome.ok else outcome.attempt.status

@@ -103,3 +103,21 @@ def vendor_sql(
                 schema_editor.execute(statement)
 
     return migrations.RunPython(forward, backward)
+
+
+def sqlite_rerun(*, sqlite: list[str] = (), on_delete: list[OnDelete] = ()) -> migrations.RunPython:
+    """Re-create SQLite triggers after a later migration rebuilt their table (nothing on PostgreSQL).
+
+    Django rebuilds a SQLite table for most field changes and the rebuild drops
+    the table's triggers; the statements are idempotent (IF NOT EXISTS).
+    """
+
+    def forward(apps, schema_editor):
+        if schema_editor.connection.vendor != "sqlite":
+            return
+        for statement in sqlite:
+            schema_editor.execute(statement)
+        for rule in on_delete:
+            schema_editor.execute(_sqlite_trigger(rule))
+
+    return migrations.RunPython(forward, migrations.RunPython.noop)

@@ -31,6 +31,7 @@ class Status:
     OK = "ok"
     WARNING = "warning"
     FAILING = "failing"
+    OFFLINE = "offline"
     DISABLED = "disabled"
     OUTSIDE_WINDOW = "outside"
 
@@ -38,6 +39,7 @@ class Status:
         OK: "OK",
         WARNING: "Recent failures",
         FAILING: "Failing",
+        OFFLINE: "Camera offline",
         DISABLED: "Disabled",
         OUTSIDE_WINDOW: "Outside its window",
     }
@@ -126,6 +128,9 @@ def next_capture_at(camera: Camera, last_captured_at: datetime | None, now: date
     """When the camera's beat task fires next; without one, the last capture plus the interval."""
     if not camera.enabled:
         return None
+    backoff = camera.backoff_until()
+    if backoff is not None and backoff > now:
+        return backoff
     task = camera.periodic_task
     if task is not None:
         if not task.enabled:
@@ -145,6 +150,9 @@ def next_capture_at(camera: Camera, last_captured_at: datetime | None, now: date
 def status_of(camera: Camera, now: datetime) -> str:
     if not camera.enabled:
         return Status.DISABLED
+    # The console said so (HTTP 503 or DISCONNECTED): not a broken setup, the camera is off.
+    if camera.offline_since is not None:
+        return Status.OFFLINE
     # "Failing" means what the "camera down" notification means: N failures in a
     # row. One timeout is a warning, not a red light that cries wolf.
     if camera.connection_failures >= down_threshold():

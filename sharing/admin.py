@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from batches.models import TimelapseBatch
+from common import siteurl
 from sharing import services
 from sharing.models import Share, ShareBatch, ShareCustomization
 
@@ -172,6 +173,9 @@ class ShareCustomizationForm(forms.ModelForm):
 
 class ShareBatchInline(admin.TabularInline):
     model = ShareBatch
+    # Django would add an "s" to the model's name: "SHARE BATCHS".
+    verbose_name = "video on this share"
+    verbose_name_plural = "videos on this share"
     extra = 0
     fields = ["display_order", "timelapse_batch", "custom_title", "show_metadata"]
     raw_id_fields = ["timelapse_batch"]
@@ -184,7 +188,8 @@ class ShareCustomizationInline(admin.StackedInline):
     can_delete = False
     min_num = 1
     max_num = 1
-    verbose_name_plural = "look and display options"
+    # With max_num 1 the admin heads the inline with the singular name.
+    verbose_name = verbose_name_plural = "look and display options"
 
 
 @admin.register(Share)
@@ -228,7 +233,7 @@ class ShareAdmin(admin.ModelAdmin):
         return format_html(
             '<button type="button" class="button" data-copy="{}">Copy link</button> '
             '<a class="button" href="{}?preview=1" target="_blank" rel="noopener">Preview</a>',
-            services.absolute_url(path),
+            siteurl.browser_url(path),
             path,
         )
 

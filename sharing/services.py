@@ -21,6 +21,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from batches.models import TimelapseBatch
+from common import siteurl
 from common.paths import media_file
 from sharing.models import Share, ShareBatch, ShareCustomization, default_display_options
 
@@ -384,11 +385,9 @@ def create_share(
     return share
 
 
-def absolute_url(path: str) -> str:
-    """An absolute URL on the public site (settings.SITE_URL), for unfurls and copy links."""
-    from django.conf import settings
-
-    return settings.SITE_URL + path
+def absolute_url(path: str, request=None) -> str:
+    """An absolute URL on the public site, for unfurls and oEmbed (the rule: common.siteurl)."""
+    return siteurl.absolute_url(path, request)
 
 
 def output_file(batch: TimelapseBatch) -> Path | None:

@@ -1,10 +1,12 @@
 from django.urls import path
 
-from sharing import views
+from sharing import home, views
 
 app_name = "sharing"
 
 urlpatterns = [
+    path("", home.home, name="home"),
+    path("favicon.ico", home.favicon, name="favicon"),
     path("share/<str:token>", views.page, name="page"),
     path("share/<str:token>/unlock", views.unlock, name="unlock"),
     path("share/<str:token>/video/<int:item>.mp4", views.video, name="video"),

@@ -143,23 +143,23 @@ def _gallery(request: HttpRequest, share: Share, items: list[services.Item]):
     return page
 
 
-def _meta(share: Share, videos: list[dict], *, locked: bool) -> dict:
+def _meta(request: HttpRequest, share: Share, videos: list[dict], *, locked: bool) -> dict:
     """Open Graph / Twitter / oEmbed data; a locked share exposes no video or poster URL."""
-    page_url = services.absolute_url(reverse("sharing:page", args=[share.token]))
+    page_url = services.absolute_url(reverse("sharing:page", args=[share.token]), request)
     meta = {"url": page_url, "title": share.title, "description": share.description or ""}
     if locked or not videos:
         return meta
     first = videos[0]
     meta.update(
-        image=services.absolute_url(first["poster_url"]),
-        video=services.absolute_url(first["video_url"]),
+        image=services.absolute_url(first["poster_url"], request),
+        video=services.absolute_url(first["video_url"], request),
         width=first["width"],
         height=first["height"],
     )
     if share.embed_enabled:
-        meta["player"] = services.absolute_url(reverse("sharing:embed", args=[share.token]))
+        meta["player"] = services.absolute_url(reverse("sharing:embed", args=[share.token]), request)
         query = urlencode({"format": "json", "url": page_url})
-        meta["oembed"] = services.absolute_url(reverse("sharing:oembed")) + "?" + query
+        meta["oembed"] = services.absolute_url(reverse("sharing:oembed"), request) + "?" + query
     return meta
 
 
@@ -176,7 +176,7 @@ def _render_page(request: HttpRequest, share: Share) -> HttpResponse:
             video["dates"] = ranges.get(video["batch"].pk)
     if share.share_type == Share.ShareType.GALLERY:
         context["frames"] = _gallery(request, share, items)
-    context["meta"] = _meta(share, videos, locked=services.needs_password(share))
+    context["meta"] = _meta(request, share, videos, locked=services.needs_password(share))
     return render(request, "sharing/page.html", context)
 
 
@@ -193,7 +193,7 @@ def _cached_page(request: HttpRequest, token: str, view: services.PageView) -> H
     page_number = request.GET.get("page", "1") if share.share_type == Share.ShareType.GALLERY else ""
     pages = caches[settings.SHARING_PAGE_CACHE]
     nonce = str(request.csp_nonce).encode()
-    parts = pages.get(_page_key(share.pk, view.content, page_number))
+    parts = pages.get(_page_key(request, share.pk, view.content, page_number))
     if parts is not None:
         response = HttpResponse(nonce.join(parts))
     else:
@@ -205,14 +205,15 @@ def _cached_page(request: HttpRequest, token: str, view: services.PageView) -> H
             if fresh is None or content is None:
                 return not_found()
             response = _render_page(request, fresh)
-        key = _page_key(share.pk, content, page_number)
+        key = _page_key(request, share.pk, content, page_number)
         pages.set(key, response.content.split(nonce), settings.SHARING_PAGE_CACHE_SECONDS)
     response["Cache-Control"] = "private, no-cache"
     return response
 
 
-def _page_key(share_pk: int, content: str, page_number: str) -> str:
-    digest = hashlib.sha256(content.encode()).hexdigest()
+def _page_key(request: HttpRequest, share_pk: int, content: str, page_number: str) -> str:
+    # The site's address is in the page (unfurl links): one copy per address it is reached at.
+    digest = hashlib.sha256(f"{services.absolute_url('/', request)}\n{content}".encode()).hexdigest()
     return f"sharing:page:{share_pk}:{page_number}:{digest}"
 
 
@@ -233,7 +234,7 @@ def page(request: HttpRequest, token: str) -> HttpResponse:
             if share is None:
                 return not_found()
             theme = services.theme_of(share)
-            meta = _meta(share, [], locked=True)
+            meta = _meta(request, share, [], locked=True)
             return render(request, "sharing/unlock.html", {"share": share, "theme": theme, "meta": meta})
         if request.method == "GET":
             services.count_view(view.share)
@@ -252,7 +253,12 @@ def unlock(request: HttpRequest, token: str) -> HttpResponse:
         return HttpResponseRedirect(page_url)
     if not services.password_matches(share, request.POST.get("password", "")):
         theme = services.theme_of(share)
-        context = {"share": share, "theme": theme, "meta": _meta(share, [], locked=True), "error": True}
+        context = {
+            "share": share,
+            "theme": theme,
+            "meta": _meta(request, share, [], locked=True),
+            "error": True,
+        }
         return render(request, "sharing/unlock.html", context, status=401)
     response = HttpResponseRedirect(page_url)
     response.set_signed_cookie(
@@ -268,7 +274,7 @@ def unlock(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @page_limit
-@require_GET
+@require_http_methods(["GET", "HEAD"])
 @xframe_options_exempt
 def embed(request: HttpRequest, token: str) -> HttpResponse:
     share = services.find_share(token)
@@ -282,9 +288,10 @@ def embed(request: HttpRequest, token: str) -> HttpResponse:
         "theme": services.theme_of(share),
         "videos": videos[:1],
         "locked": locked,
-        "page_url": services.absolute_url(reverse("sharing:page", args=[share.token])),
+        "page_url": services.absolute_url(reverse("sharing:page", args=[share.token]), request),
     }
-    if not locked:
+    # A HEAD (a link checker, an unfurler probing) is not a view, as on the page.
+    if not locked and request.method == "GET":
         services.count_view(share)
     response = render(request, "sharing/embed.html", context)
     domains = [d for d in share.embed_allowed_domains or [] if services.is_valid_embed_source(d)]
@@ -392,7 +399,7 @@ def oembed(request: HttpRequest) -> HttpResponse:
         return HttpResponse("Only format=json is supported.\n", status=501, content_type="text/plain")
     url = urlsplit(request.GET.get("url", ""))
     match = _SHARE_PATH.fullmatch(url.path)
-    if not match or url.netloc != urlsplit(settings.SITE_URL).netloc:
+    if not match or url.netloc != urlsplit(services.absolute_url("/", request)).netloc:
         return JsonResponse({"error": "not found"}, status=404)
     share = services.find_share(match.group(1))
     if share is None or not share.embed_enabled:
@@ -405,7 +412,7 @@ def oembed(request: HttpRequest) -> HttpResponse:
     width, height = _fit(
         *size, _positive_int(request.GET.get("maxwidth")), _positive_int(request.GET.get("maxheight"))
     )
-    embed_url = services.absolute_url(reverse("sharing:embed", args=[share.token]))
+    embed_url = services.absolute_url(reverse("sharing:embed", args=[share.token]), request)
     html = render_to_string(
         "sharing/oembed_iframe.html",
         {"src": embed_url, "width": width, "height": height, "title": share.title},
@@ -414,7 +421,7 @@ def oembed(request: HttpRequest) -> HttpResponse:
         "version": "1.0",
         "type": "video",
         "provider_name": "Timelapser",
-        "provider_url": settings.SITE_URL + "/",
+        "provider_url": services.absolute_url("/", request),
         "title": share.title,
         "html": html.strip(),
         "width": width,
@@ -422,7 +429,9 @@ def oembed(request: HttpRequest) -> HttpResponse:
     }
     if item:
         data.update(
-            thumbnail_url=services.absolute_url(reverse("sharing:poster", args=[share.token, item.pk])),
+            thumbnail_url=services.absolute_url(
+                reverse("sharing:poster", args=[share.token, item.pk]), request
+            ),
             thumbnail_width=size[0],
             thumbnail_height=size[1],
         )

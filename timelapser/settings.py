@@ -30,8 +30,11 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = envparse.resolve_secret_key(env.str("SECRET_KEY", default=""), DATA_DIR / "secret_key")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# The public base URL, used for absolute links in share unfurls and oEmbed.
-SITE_URL = env.str("TIMELAPSER_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The public base URL for absolute links (unfurls, oEmbed, copy links). Empty: the
+# address a request came to, or BIND for commands (common/siteurl.py).
+SITE_URL = env.str("TIMELAPSER_SITE_URL", default="").rstrip("/")
+# What the web server listens on: the Procfile's gunicorn --bind, with the same default.
+BIND = env.str("BIND", default=f"127.0.0.1:{env.str('PORT', default='8000')}")
 
 # --- Request handling -----------------------------------------------------
 INSTALLED_APPS = [
@@ -45,12 +48,14 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "csp",
+    "ninja",
     "timelapser",
     "cameras",
     "captures",
     "batches",
     "sharing",
     "operations",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -216,6 +221,8 @@ CELERY_TASK_ROUTES = {
     # worker beside `capture`: it takes one worker slot, never a place in the capture
     # queue's line, and never waits behind an hour-long render.
     "operations.tasks.*": {"queue": "maintenance"},
+    # Webhook deliveries wait on other people's servers: the maintenance slot, never a capture's.
+    "api.tasks.*": {"queue": "maintenance"},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = False
@@ -264,6 +271,10 @@ TIMELAPSER_CAPTURE_CONNECT_TIMEOUT = env.float("TIMELAPSER_CAPTURE_CONNECT_TIMEO
 TIMELAPSER_CAPTURE_READ_TIMEOUT = env.float("TIMELAPSER_CAPTURE_READ_TIMEOUT", default=10.0)
 TIMELAPSER_CAPTURE_DEADLINE = env.float("TIMELAPSER_CAPTURE_DEADLINE", default=20.0)
 TIMELAPSER_CAPTURE_MAX_BYTES = env.int("TIMELAPSER_CAPTURE_MAX_BYTES", default=20 * 1024 * 1024)
+# How long a fetched picture waits for an unreachable database before it is dropped
+# (captures/dbwait.py). With the fetch deadline it stays inside the capture task's
+# 120 s soft time limit.
+TIMELAPSER_CAPTURE_DB_WAIT_SECONDS = env.float("TIMELAPSER_CAPTURE_DB_WAIT_SECONDS", default=90.0)
 # UniFi Protect: requests per second per console, and retries on 408/429/5xx.
 TIMELAPSER_CAPTURE_PROTECT_RATE = env.int("TIMELAPSER_CAPTURE_PROTECT_RATE", default=8)
 TIMELAPSER_CAPTURE_PROTECT_RETRIES = env.int("TIMELAPSER_CAPTURE_PROTECT_RETRIES", default=3)
@@ -327,3 +338,17 @@ TIMELAPSER_NOTIFY_URLS = env.list("TIMELAPSER_NOTIFY_URLS", default=[])
 TIMELAPSER_NOTIFY_DOWN_AFTER = env.int("TIMELAPSER_NOTIFY_DOWN_AFTER", default=3)
 # How often an open dashboard fetches its cards again.
 TIMELAPSER_DASHBOARD_REFRESH_SECONDS = env.int("TIMELAPSER_DASHBOARD_REFRESH_SECONDS", default=30)
+
+# --- API, webhooks, metrics -----------------------------------------------
+# Requests per API token (django-ratelimit, counted in the default cache like the share limits).
+TIMELAPSER_API_RATE_LIMIT = env.str("TIMELAPSER_API_RATE_LIMIT", default="600/m")
+# A token's last-used time is written at most this often, not on every request.
+TIMELAPSER_API_LAST_USED_EVERY_SECONDS = env.int("TIMELAPSER_API_LAST_USED_EVERY_SECONDS", default=60)
+# Longest life of a signed still-image URL (Home Assistant keeps one in its config).
+TIMELAPSER_API_STILL_URL_MAX_DAYS = env.int("TIMELAPSER_API_STILL_URL_MAX_DAYS", default=365)
+# Webhook deliveries: tries in all, and the first retry's delay (doubled each time).
+TIMELAPSER_WEBHOOK_ATTEMPTS = env.int("TIMELAPSER_WEBHOOK_ATTEMPTS", default=6)
+TIMELAPSER_WEBHOOK_BACKOFF_SECONDS = env.float("TIMELAPSER_WEBHOOK_BACKOFF_SECONDS", default=30.0)
+TIMELAPSER_WEBHOOK_TIMEOUT_SECONDS = env.float("TIMELAPSER_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# /metrics answers a read-scope API token, or these addresses/networks without one.
+TIMELAPSER_METRICS_ALLOW_IPS = env.list("TIMELAPSER_METRICS_ALLOW_IPS", default=[])

@@ -4,7 +4,8 @@ document.addEventListener("click", function (event) {
   var button = event.target.closest("[data-copy]");
   if (!button) return;
   event.preventDefault();
-  var text = button.getAttribute("data-copy");
+  // A path (no TIMELAPSER_SITE_URL) becomes absolute on the address this page is open at.
+  var text = new URL(button.getAttribute("data-copy"), window.location.href).href;
   var done = function () { var old = button.textContent; button.textContent = "Copied"; setTimeout(function () { button.textContent = old; }, 1500); };
   if (navigator.clipboard && window.isSecureContext) {
     navigator.clipboard.writeText(text).then(done);

@@ -79,16 +79,13 @@ def ffmpeg_children_in(data_dir: Path) -> list[int]:
     return found
 
 
-@pytest.mark.django_db(transaction=True)
-def test_worker_killed_mid_render_is_requeued_and_the_batch_finishes(
-    camera, add_frame, day_start, data_dir, settings, tmp_path
-):
+def kill_mid_render(camera, add_frame, day_start, data_dir, log: Path) -> TimelapseBatch:
+    """Start a slow render on a real worker, SIGKILL the worker mid-way; the killed batch."""
     redis.Redis.from_url(REDIS_URL).flushdb()
     noise = lambda image: image.frombytes(os.urandom(640 * 480 * 3))  # noqa: E731
     for i in range(120):
         add_frame(camera, day_start + timedelta(minutes=i), size=(640, 480), draw=noise)
     batch = create_batch(camera, Selection())
-    log = tmp_path / "worker.log"
 
     worker = start_worker(data_dir, log, preset="veryslow")
     try:
@@ -112,11 +109,24 @@ def test_worker_killed_mid_render_is_requeued_and_the_batch_finishes(
     killed = TimelapseBatch.objects.get(pk=batch.pk)
     assert killed.status == Status.PROCESSING and killed.attempts == 1
     assert not list((data_dir / "videos").rglob("*.mp4"))
+    # What the killed encoder had written so far is still there, under its .part name.
+    assert list((data_dir / "videos").rglob(".*.part")), "the killed render left its .part file"
+    return killed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_killed_mid_render_is_requeued_and_the_batch_finishes(
+    camera, add_frame, day_start, data_dir, settings, tmp_path
+):
+    log = tmp_path / "worker.log"
+    batch = kill_mid_render(camera, add_frame, day_start, data_dir, log)
 
     settings.TIMELAPSER_RENDER_STALE_SECONDS = 1
     time.sleep(1.5)
     assert lifecycle.recover_stale() == {"requeued": [batch.pk], "failed": []}
     assert TimelapseBatch.objects.get(pk=batch.pk).status == Status.PENDING
+    # Recovery tidies the dead attempt's half-written file at once, not only when the next one starts.
+    assert not list((data_dir / "videos").rglob(".*part"))
 
     worker = start_worker(data_dir, log, preset="ultrafast")
     try:
@@ -132,3 +142,18 @@ def test_worker_killed_mid_render_is_requeued_and_the_batch_finishes(
     assert done.attempts == 2 and done.total_frames == 120
     assert (data_dir / done.output_path).is_file()
     assert not list((data_dir / "videos").rglob(".*part"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_killed_on_its_last_attempt_fails_the_batch_and_leaves_no_part_file(
+    camera, add_frame, day_start, data_dir, settings, tmp_path
+):
+    batch = kill_mid_render(camera, add_frame, day_start, data_dir, tmp_path / "worker.log")
+
+    settings.TIMELAPSER_RENDER_STALE_SECONDS = 1
+    settings.TIMELAPSER_RENDER_MAX_ATTEMPTS = 1
+    time.sleep(1.5)
+    assert lifecycle.recover_stale() == {"requeued": [], "failed": [batch.pk]}
+    failed = TimelapseBatch.objects.get(pk=batch.pk)
+    assert failed.status == Status.FAILED and "stopped responding" in failed.error_message
+    assert not list(data_dir.rglob("*.part"))

@@ -36,6 +36,7 @@ def camera_form(**overrides):
         "day_overlay_position": "top-right",
         "day_overlay_style": "{}",
         "continuous_mode": "off",
+        "source_mode": "auto",
         "thinning_tiers": "null",
         "metadata": "{}",
     }

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from captures import ingest, sources
-from captures.fakecamera import FakeProtectConsole, self_signed_cert
+from captures.fakecamera import self_signed_cert
+from captures.fakeprotect import FakeProtectConsole
 from captures.models import CaptureAttempt
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +46,7 @@ def test_self_signed_certificate_is_refused_unless_verify_false(add, console):
 
 def test_retries_on_429_and_5xx_honouring_retry_after(add, console, settings):
     settings.TIMELAPSER_CAPTURE_DEADLINE = 5.0
-    console.script.extend([(429, {"Retry-After": "1"}), (503, {}), (408, {})])
+    console.script.extend([(429, {"Retry-After": "1"}), (502, {}), (408, {})])
     camera = add("protect-retry", console.protect_url(), api_key=API_KEY)
     outcome = ingest.capture(camera)
     assert outcome.ok, outcome.reason

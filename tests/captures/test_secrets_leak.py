@@ -14,7 +14,8 @@ from django.urls import reverse
 from cameras import secrets
 from cameras.models import Camera
 from captures import fakecamera, ingest
-from captures.fakecamera import FakeProtectConsole, self_signed_cert
+from captures.fakecamera import self_signed_cert
+from captures.fakeprotect import FakeProtectConsole
 from captures.models import CaptureAttempt
 
 pytestmark = pytest.mark.django_db

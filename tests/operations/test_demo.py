@@ -6,7 +6,6 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from batches.models import TimelapseBatch
@@ -23,7 +22,9 @@ def secrets_key(settings):
     settings.TIMELAPSER_SECRETS_KEYS = [Fernet.generate_key().decode()]
 
 
-def test_demo_fills_days_renders_both_batches_and_shares_them(data_dir, client):
+def test_demo_fills_days_renders_both_batches_and_shares_them(data_dir, client, settings):
+    settings.SITE_URL = ""
+    settings.BIND = "127.0.0.1:8100"  # as with `BIND=127.0.0.1:8100 make run`
     out = StringIO()
 
     call_command("demo", days=2, per_day=3, width=320, height=240, stdout=out)
@@ -40,7 +41,9 @@ def test_demo_fills_days_renders_both_batches_and_shares_them(data_dir, client):
     share = Share.objects.get()
     assert share.share_type == "info_page"
     assert share.share_batches.count() == 2
-    assert f"/share/{share.token}" in out.getvalue()
+    assert "Admin:  http://127.0.0.1:8100/admin/\n" in out.getvalue()
+    assert f"Share:  http://127.0.0.1:8100/share/{share.token}\n" in out.getvalue()
+    assert "`" not in share.description
 
     page = client.get(f"/share/{share.token}")
     assert page.status_code == 200

@@ -5,9 +5,12 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from cameras.models import Camera
 from captures.ingest import capture, grab_preview
@@ -23,6 +26,15 @@ class Command(BaseCommand):
         parser.add_argument("--save", metavar="FILE", help="with --test: write the frame to FILE")
 
     def handle(self, *args, **options):
+        try:
+            self.run(options)
+        except DatabaseError as exc:
+            # SQLite on a full disk cannot even open ("disk I/O error"): say so, not a traceback.
+            free = shutil.disk_usage(settings.DATA_DIR).free
+            hint = "the data disk is full" if free == 0 else f"{free} bytes free on the data disk"
+            raise CommandError(f"Could not use the database ({exc}; {hint}); nothing was stored.") from None
+
+    def run(self, options) -> None:
         camera = Camera.objects.filter(name=options["name"]).first()
         if camera is None:
             raise CommandError(f"No camera named {options['name']!r}.")

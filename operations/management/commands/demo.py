@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 from django.utils import timezone
 
 from cameras import secrets
 from cameras.models import Camera
 from cameras.services import CameraError, add_camera
+from common.siteurl import absolute_url
 
 DEMO_NAME = "Demo camera"
 
@@ -88,7 +89,7 @@ class Command(BaseCommand):
             [rolling, checkpoint],
             "Demo site: three days",
             share_type="info_page",
-            description="A timelapse made by `manage.py demo` from the built-in fake camera.",
+            description="A timelapse made by the demo command from the built-in fake camera.",
             download_enabled=True,
             embed_enabled=True,
         )
@@ -97,5 +98,5 @@ class Command(BaseCommand):
             link.custom_title = titles[link.timelapse_batch_id]
             link.save(update_fields=["custom_title"])
         self.stdout.write(self.style.SUCCESS("Demo ready."))
-        self.stdout.write(f"Admin:  {settings.SITE_URL}/admin/")
-        self.stdout.write(f"Share:  {settings.SITE_URL}/share/{share.token}")
+        self.stdout.write(f"Admin:  {absolute_url(reverse('admin:index'))}")
+        self.stdout.write(f"Share:  {absolute_url(reverse('sharing:page', args=[share.token]))}")

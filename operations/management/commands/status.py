@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import OperationalError, connection
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from common.sqlite_snapshot import read_only_snapshot
 from operations.dashboard import Status, dashboard_context
 
 
@@ -17,7 +19,18 @@ class Command(BaseCommand):
     help = "Print each camera's status, recent renders and shares expiring soon; exit 1 if any camera is failing."
 
     def handle(self, *args, **options):
-        context = dashboard_context()
+        try:
+            context = dashboard_context()
+        except OperationalError as exc:
+            if connection.vendor != "sqlite":
+                raise CommandError(f"Cannot read the database: {exc}.") from None
+            # A full disk keeps SQLite from opening for writing; reading needs no room.
+            self.stderr.write(
+                f"The database cannot be opened for writing ({exc}; is the data disk full?). "
+                "Showing a read-only snapshot."
+            )
+            with read_only_snapshot():
+                context = dashboard_context()
         for card in context["cards"]:
             self.stdout.write(
                 f"{card.camera.name}: {card.status_label}; last capture {_when(card.last_captured_at)}, "

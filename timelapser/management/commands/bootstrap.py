@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import secrets
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+from common.siteurl import absolute_url
 
 
 class Command(BaseCommand):
@@ -42,4 +43,4 @@ class Command(BaseCommand):
         if generated:
             # Printed once, on the first run only; it is not stored anywhere in clear.
             self.stdout.write(self.style.WARNING(f"Its password (shown only now): {password}"))
-        self.stdout.write(f"Sign in at {settings.SITE_URL}/admin/")
+        self.stdout.write(f"Sign in at {absolute_url('/admin/')}")
