@@ -16,11 +16,13 @@ import re
 import signal
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import imageio_ffmpeg
+from django.conf import settings
 
 from batches import effects
 from batches.effects import Watermark
@@ -274,6 +276,13 @@ def _run(
         process = subprocess.Popen(
             command, cwd=cwd, stdout=subprocess.PIPE, stderr=stderr, text=True, preexec_fn=_die_with_parent
         )
+        # Celery enforces task time limits only in its prefork pool; the lean layout's render
+        # worker is a solo pool, so ffmpeg keeps to the task limit itself: nothing runs forever.
+        limit = settings.CELERY_TASK_TIME_LIMIT
+        overran = threading.Event()
+        watchdog = threading.Timer(limit, lambda: (overran.set(), process.kill()))
+        watchdog.daemon = True
+        watchdog.start()
         try:
             assert process.stdout is not None
             for line in process.stdout:
@@ -286,6 +295,10 @@ def _run(
             process.kill()
             process.wait()
             raise
+        finally:
+            watchdog.cancel()
+        if overran.is_set():
+            raise RenderError(f"ffmpeg ran longer than the {limit} s time limit and was stopped.")
         if code != 0:
             stderr.seek(0)
             lines = [ln.strip() for ln in stderr.read().decode(errors="replace").splitlines() if ln.strip()]
