@@ -84,6 +84,28 @@ def split_credentials(url: str) -> tuple[str, str, str]:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), username, password
 
 
+MASK = "••••"
+
+
+def masked_url(url: str, username: str = "", password: str = "") -> str:
+    """The URL fit to show an operator: user visible, password and query values as ••••.
+
+    `username`/`password` are the separately stored credentials; inline ones in `url`
+    are masked the same way. Query values are masked too: cameras take tokens there.
+    """
+    bare, inline_user, inline_password = split_credentials(url)
+    parts = urlsplit(bare)
+    user = username or inline_user
+    has_password = bool(password or inline_password)
+    userinfo = f"{user}:{MASK}@" if user and has_password else f"{user}@" if user else ""
+    if has_password and not user:
+        userinfo = f":{MASK}@"
+    query = "&".join(
+        f"{pair.split('=', 1)[0]}={MASK}" if "=" in pair else pair for pair in parts.query.split("&") if pair
+    )
+    return urlunsplit((parts.scheme, userinfo + parts.netloc, parts.path, query, ""))
+
+
 def _derived_key(purpose: bytes) -> bytes:
     # A dedicated key per purpose, derived from SECRET_KEY, so the hash key is
     # never the session-signing key itself and one cannot be used for the other.
