@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 
 from django import forms
+from django.core.exceptions import ImproperlyConfigured
 
 WEEKDAY_CHOICES = [(1, "Mon"), (2, "Tue"), (3, "Wed"), (4, "Thu"), (5, "Fri"), (6, "Sat"), (7, "Sun")]
 EVERY_DAY = [day for day, _ in WEEKDAY_CHOICES]
@@ -159,8 +160,10 @@ class ThinningTiersField(forms.Field):
             return None
         try:
             self.validate_tiers(tiers)
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from exc
+        # The retention rules say ImproperlyConfigured for tiers that clash (they also check
+        # the environment's default policy); here it is the operator's input.
+        except (ValueError, ImproperlyConfigured) as exc:
+            raise forms.ValidationError(str(exc).removeprefix("thinning_tiers: ")) from exc
         return sorted(tiers, key=lambda tier: tier["after_days"])
 
 

@@ -28,17 +28,18 @@ def camera_form(**overrides):
         "password": "",
         "api_key": "",
         "capture_interval_seconds": "60",
-        "capture_weekdays": "[]",
+        "capture_weekdays": ["1", "2", "3", "4", "5", "6", "7"],
         "sunrise_offset_minutes": "0",
         "sunset_offset_minutes": "0",
         "rotation": "none",
         "timezone": "UTC",
         "day_overlay_position": "top-right",
-        "day_overlay_style": "{}",
+        "day_overlay_style-font_size": "24",
+        "day_overlay_style-font_color": "#ffffff",
+        "day_overlay_style-background_color": "#000000",
+        "day_overlay_style-background_opacity": "0.7",
         "continuous_mode": "off",
         "source_mode": "auto",
-        "thinning_tiers": "null",
-        "metadata": "{}",
     }
     data.update(overrides)
     return data
