@@ -99,5 +99,13 @@ def test_day_badge_preview_follows_the_editor_on_the_latest_picture(
         assert rect(browser, "#id_metadata")["right"] <= edge
         assert rect(browser, ".field-thinning_tiers .help")["right"] <= edge
 
+    # The admin index: everyday apps first, the rest folded away until asked for.
+    browser.get(f"{live_server.url}/admin/")
+    assert not browser.find_element(By.CSS_SELECTOR, "details.tl-advanced").get_attribute("open")
+    assert not browser.find_element(By.CSS_SELECTOR, "details.tl-advanced .app-axes").is_displayed()
+    for width, height in ((1280, 800), (390, 844)):
+        browser.set_window_size(width, height)
+        assert browser.save_screenshot(str(ARTIFACTS / f"admin_index_{width}x{height}.png"))
+
     csp_errors = [e for e in browser.get_log("browser") if "Content Security Policy" in e["message"]]
     assert not csp_errors
