@@ -239,3 +239,20 @@ def test_emptying_the_username_removes_it(admin_client, camera):
     url = reverse("admin:cameras_camera_change", args=[camera.pk])
     assert admin_client.post(url, form_data(username="")).status_code == 302
     assert secrets.load_secret(camera.encryption_key_ref).username == ""
+
+
+def test_a_view_only_operator_sees_the_schedule_but_no_connection_or_inputs(
+    client, django_user_model, camera
+):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("viewer", password="pw-long-enough-123", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_camera"))
+    client.force_login(user)
+    response = client.get(reverse("admin:cameras_camera_change", args=[camera.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Every minute" in page
+    assert 'name="day_overlay_style-font_size"' not in page and "Remove the stored password" not in page
+    for secret in ("pw-SECRET-2", "key-SECRET-3", "tok-SECRET-1"):
+        assert secret not in page
