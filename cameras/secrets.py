@@ -88,22 +88,21 @@ MASK = "••••"
 
 
 def masked_url(url: str, username: str = "", password: str = "") -> str:
-    """The URL fit to show an operator: user visible, password and query values as ••••.
+    """The URL's shape fit to show an operator: scheme and user visible, everything else ••••.
 
-    `username`/`password` are the separately stored credentials; inline ones in `url`
-    are masked the same way. Query values are masked too: cameras take tokens there.
+    The host, port, path and query are secrets too (a LAN address, an RTSP alias or a token in
+    the query is enough to reach the camera), so only the scheme, the username and whether a
+    password is set are shown: `http://admin:••••@••••/••••`. `username`/`password` are the
+    separately stored credentials; inline ones in `url` count the same.
     """
     bare, inline_user, inline_password = split_credentials(url)
     parts = urlsplit(bare)
     user = username or inline_user
-    has_password = bool(password or inline_password)
-    userinfo = f"{user}:{MASK}@" if user and has_password else f"{user}@" if user else ""
-    if has_password and not user:
-        userinfo = f":{MASK}@"
-    query = "&".join(
-        f"{pair.split('=', 1)[0]}={MASK}" if "=" in pair else pair for pair in parts.query.split("&") if pair
-    )
-    return urlunsplit((parts.scheme, userinfo + parts.netloc, parts.path, query, ""))
+    secret = f":{MASK}" if (password or inline_password) else ""
+    userinfo = f"{user}{secret}@" if (user or secret) else ""
+    path = f"/{MASK}" if parts.path not in ("", "/") else "/"
+    query = f"?{MASK}" if parts.query else ""
+    return f"{parts.scheme}://{userinfo}{MASK}{path}{query}"
 
 
 def _derived_key(purpose: bytes) -> bytes:

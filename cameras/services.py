@@ -120,7 +120,7 @@ class ConnectionSummary:
     username: str
     password_set: bool
     api_key_set: bool
-    where: str  # "the encrypted secrets file" or "environment variable NAME"
+    where: str  # "the encrypted secrets file" or "an environment variable"
     problem: str = ""
 
 
@@ -129,15 +129,14 @@ def connection_summary(camera: Camera) -> ConnectionSummary | None:
     ref = camera.encryption_key_ref or ""
     if not ref:
         return None
-    where = (
-        f"environment variable {ref.removeprefix('env:')}"
-        if ref.startswith("env:")
-        else ("the encrypted secrets file")
-    )
+    # Not the variable's name: the pages never say where an address can be read.
+    where = "an environment variable" if ref.startswith("env:") else "the encrypted secrets file"
     try:
         secret = secrets.load_secret(ref)
-    except secrets.SecretError as exc:
-        return ConnectionSummary("", "", False, False, where, problem=str(exc))
+    except secrets.SecretError:
+        # Not the error's text: for an env: ref it names the variable.
+        problem = "The address cannot be read: type it again, or check the server's environment."
+        return ConnectionSummary("", "", False, False, where, problem=problem)
     return ConnectionSummary(
         masked_url=secrets.masked_url(secret.url, secret.username, secret.password),
         username=secret.username or secrets.split_credentials(secret.url)[1],

@@ -57,7 +57,8 @@ def test_day_badge_preview_follows_the_editor_on_the_latest_picture(
     browser.set_window_size(1280, 800)
     browser.get(f"{live_server.url}/admin/cameras/camera/{camera.pk}/change/")
     assert "pw-SECRET-9" not in browser.page_source
-    assert "admin:••••@127.0.0.1" in browser.page_source
+    assert "http://admin:••••@••••/••••" in browser.page_source
+    assert camera_server.url().split("//")[1].split("/")[0] not in browser.page_source
     picture = ".tl-overlay-preview img"
     WebDriverWait(browser, 15).until(
         lambda d: d.execute_script("return document.querySelector(arguments[0]).naturalWidth", picture) > 0
