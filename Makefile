@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 export TIMELAPSER_DATA_DIR ?= $(CURDIR)/data
 export BIND ?= 127.0.0.1:8000
+# make run is the one-machine setup: a camera (or demo) on this machine is allowed there.
+export TIMELAPSER_CAMERA_ALLOW_LOOPBACK ?= 1
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/timelapser
 
 .PHONY: run test lint venv clean

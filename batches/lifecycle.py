@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from batches.models import TimelapseBatch
 from batches.partials import remove_partial_files
-from batches.signals import render_failed
+from batches.signals import render_completed, render_failed
 from common.paths import relative_to_data
 
 log = logging.getLogger(__name__)
@@ -191,4 +191,5 @@ def complete(batch: TimelapseBatch, partial: Path, final: Path, frames: int, ove
             error_message=None,
             **extra,
         )
+        transaction.on_commit(lambda: render_completed.send(sender=TimelapseBatch, batch=batch))
     return True

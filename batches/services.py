@@ -7,7 +7,7 @@ from batches.models import TimelapseBatch
 from batches.selection import Selection, create_batch, create_batch_from_images
 from cameras.models import Camera
 
-__all__ = ["add_images_to_new_batch", "checkpoint_now", "render_now"]
+__all__ = ["add_images_to_new_batch", "checkpoint_now", "render_now", "render_selection"]
 
 
 def render_now(camera: Camera, batch_type: str = TimelapseBatch.BatchType.MANUAL) -> TimelapseBatch:
@@ -26,6 +26,17 @@ def render_now(camera: Camera, batch_type: str = TimelapseBatch.BatchType.MANUAL
 def checkpoint_now(camera: Camera, selection: Selection | None = None) -> TimelapseBatch:
     """A checkpoint (kept-forever) batch of the camera's images, queued for rendering."""
     batch = create_batch(camera, selection or Selection(), batch_type=TimelapseBatch.BatchType.CHECKPOINT)
+    lifecycle.enqueue(batch.pk)
+    return batch
+
+
+def render_selection(
+    camera: Camera, selection: Selection, batch_type: str = TimelapseBatch.BatchType.MANUAL
+) -> TimelapseBatch:
+    """A manual or checkpoint batch of the images a selection picks, queued (the API's "create")."""
+    if batch_type not in (TimelapseBatch.BatchType.MANUAL, TimelapseBatch.BatchType.CHECKPOINT):
+        raise ValueError(f"render_selection makes manual or checkpoint batches, not {batch_type!r}")
+    batch = create_batch(camera, selection, batch_type=batch_type)
     lifecycle.enqueue(batch.pk)
     return batch
 

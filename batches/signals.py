@@ -4,3 +4,6 @@ from django.dispatch import Signal
 
 # Sent after the transaction that failed a render commits; kwargs: batch.
 render_failed = Signal()
+
+# Sent after the transaction that completed a render commits; kwargs: batch.
+render_completed = Signal()

@@ -2,7 +2,7 @@
 
 Run from the repo root:  .venv/bin/python bench/share_load.py
 Needs: PostgreSQL at 127.0.0.1:5432 (user postgres, trust), Redis at 127.0.0.1:6379,
-wrk (Debian package `wrk`). Sets up its own database (tl_bench_share) and data dir.
+wrk (Debian: `apt-get install wrk`; elsewhere https://github.com/wg/wrk). Sets up its own database (tl_bench_share) and data dir.
 Prints share_rps, share_p99_ms, share_errors, share_range_mb_per_s (name=value lines).
 
 Options via environment: BENCH_DURATION (s, default 30), BENCH_CONNECTIONS (default 16),
@@ -180,7 +180,10 @@ def range_throughput(url: str, video: Path, seconds: float = 8.0) -> float:
 def main() -> int:
     wrk = shutil.which("wrk")
     if not wrk:
-        print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
+        print(
+            "share_load needs wrk, the HTTP load generator, on PATH: apt-get install wrk (Debian)",
+            file=sys.stderr,
+        )
         return 2
     data_dir = Path(tempfile.mkdtemp(prefix="tl-bench-share-"))
     env = {

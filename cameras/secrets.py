@@ -18,10 +18,11 @@ import hashlib
 import hmac
 import json
 import os
+import unicodedata
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -50,6 +51,25 @@ class CameraSecret:
     __str__ = __repr__
 
 
+def split_url(url: str) -> SplitResult:
+    """urlsplit() of a camera URL plus the checks it skips; SecretError never quotes the URL.
+
+    urlsplit raises ValueError on `http://admin:pw@[::1/x` (and .port on a bad port),
+    with messages that may quote the URL; and it accepts spaces and control characters,
+    which no camera URL holds and which would reach ffmpeg's input script.
+    """
+    if any(char.isspace() or unicodedata.category(char) in ("Cc", "Cf") for char in url.strip()):
+        raise SecretError("The camera URL contains a space or a control character; type it without them.")
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number in range)
+    except ValueError:
+        raise SecretError(
+            "The camera URL is not a valid URL: check the brackets around an IPv6 address and the port."
+        ) from None
+    return parts
+
+
 def normalise_url(url: str) -> str:
     """One spelling per camera: lower-case scheme and host, no default port, no credentials.
 
@@ -57,17 +77,14 @@ def normalise_url(url: str) -> str:
     make it a "new" camera), and `HTTP://Cam:80/snap` is the same camera as
     `http://cam/snap`.
     """
-    parts = urlsplit(url.strip())
+    parts = split_url(url)
     scheme = parts.scheme.lower()
     if scheme not in ALLOWED_SCHEMES:
         raise SecretError(f"Unsupported URL scheme {scheme!r}: use one of {', '.join(ALLOWED_SCHEMES)}.")
     host = (parts.hostname or "").lower()
     if not host:
         raise SecretError("The camera URL has no host.")
-    try:
-        port = parts.port
-    except ValueError as exc:
-        raise SecretError("The camera URL has an invalid port.") from exc
+    port = parts.port
     if ":" in host:
         host = f"[{host}]"
     netloc = host if port in (None, DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
@@ -76,7 +93,7 @@ def normalise_url(url: str) -> str:
 
 def split_credentials(url: str) -> tuple[str, str, str]:
     """(url without user:password@, username, password) for URLs typed with inline credentials."""
-    parts = urlsplit(url.strip())
+    parts = split_url(url)
     username, password = parts.username or "", parts.password or ""
     if not (username or password):
         return url.strip(), "", ""

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from django.db import IntegrityError, transaction
 
-from cameras import secrets
+from cameras import network, secrets
 from cameras.models import Camera, ProtectConsole
 
 
@@ -32,7 +32,10 @@ def secret_from_input(
         if not var.isidentifier():
             raise CameraError("env: must name an environment variable, e.g. env:FRONT_CAM_URL.")
         return None, url
-    bare, inline_user, inline_password = secrets.split_credentials(url)
+    try:
+        bare, inline_user, inline_password = secrets.split_credentials(url)
+    except secrets.SecretError as exc:
+        raise CameraError(str(exc)) from None
     return (
         secrets.CameraSecret(
             url=bare,
@@ -45,11 +48,14 @@ def secret_from_input(
 
 
 def _hash_for(secret: secrets.CameraSecret | None, env_ref: str | None) -> str:
+    """The URL's hash, once the URL has passed what every saved URL must: its shape, its address."""
     try:
         real = secret if secret is not None else secrets.load_secret(env_ref)
-        return secrets.url_hash(real.url)
-    except secrets.SecretError as exc:
-        raise CameraError(str(exc)) from exc
+        digest = secrets.url_hash(real.url)
+        network.check_url(real.url)
+    except (secrets.SecretError, network.AddressRefused) as exc:
+        raise CameraError(str(exc)) from None
+    return digest
 
 
 def _check_unique(digest: str, exclude_pk: int | None = None) -> None:
@@ -242,6 +248,10 @@ def save_console(
     user does not forget it. The API key and local user go to the secrets file.
     """
     address = normalise_console_address(address)
+    try:
+        network.check_url(f"https://{address}")
+    except network.AddressRefused as exc:
+        raise CameraError(str(exc)) from None
     console = ProtectConsole.objects.filter(address=address).first()
     created = console is None
     if created and not api_key:

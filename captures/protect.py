@@ -21,10 +21,11 @@ from typing import Any
 import httpcore
 import httpx
 
-from cameras import secrets
+from cameras import network, secrets
 from cameras.models import Camera, ProtectConsole
 from captures import sources
 from captures.sources import CaptureError, Fetched, _Deadline
+from captures.transport import CheckedBackend, CheckedTransport
 
 API = "/proxy/protect/integration/v1"
 
@@ -79,11 +80,15 @@ def certificate_fingerprint(address: str, timeout: float = 5.0) -> str:
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     try:
+        # The first address the camera rule allows (cameras.network), as every request does.
+        checked = network.allowed_addresses(host.strip("[]"), int(port or 443))[0]
         with (
-            socket.create_connection((host.strip("[]"), int(port or 443)), timeout=timeout) as raw,
+            socket.create_connection((checked, int(port or 443)), timeout=timeout) as raw,
             context.wrap_socket(raw, server_hostname=host.strip("[]")) as tls,
         ):
             der = tls.getpeercert(binary_form=True)
+    except network.AddressRefused as exc:
+        raise CaptureError("failed", str(exc)) from None
     except (OSError, ValueError):
         raise CaptureError("failed", "Could not open a TLS connection to the console.") from None
     return hashlib.sha256(der).hexdigest()
@@ -115,7 +120,7 @@ class _PinnedStream(httpcore.NetworkStream):
         return tls
 
 
-class _PinnedBackend(httpcore.SyncBackend):
+class _PinnedBackend(CheckedBackend):
     def __init__(self, fingerprint: str):
         self.fingerprint = fingerprint
 
@@ -124,25 +129,19 @@ class _PinnedBackend(httpcore.SyncBackend):
 
 
 def _pinned_transport(fingerprint: str) -> httpx.HTTPTransport:
-    """httpx's transport with a network backend that checks the pin after each handshake.
+    """The checked transport (captures/transport.py) with a backend that also checks the pin.
 
     httpx has no hook between handshake and request; its pool takes a network
-    backend, so the transport's pool is rebuilt with ours (httpx is pinned in
-    requirements.txt; tests/captures/test_protect_console.py fails if this breaks).
+    backend, so the pool is built with ours (httpx is pinned in requirements.txt;
+    tests/captures/test_protect_console.py fails if this breaks).
     """
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE  # the fingerprint check below replaces the CA check
-    transport = httpx.HTTPTransport(verify=context, trust_env=False)
-    transport._pool = httpcore.ConnectionPool(
-        ssl_context=context,
-        network_backend=_PinnedBackend(fingerprint),
-        max_connections=None,
-        max_keepalive_connections=20,
-    )
-    return transport
+    return CheckedTransport(verify=context, limits=_LIMITS, backend=_PinnedBackend(fingerprint))
 
 
+_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=20)
 _clients: dict[tuple, httpx.Client] = {}
 _clients_lock = threading.Lock()
 
@@ -155,7 +154,7 @@ def _client(access: ConsoleAccess) -> httpx.Client:
             if access.fingerprint:
                 transport = _pinned_transport(access.fingerprint)
             else:
-                transport = httpx.HTTPTransport(verify=access.verify_tls, trust_env=False)
+                transport = CheckedTransport(verify=access.verify_tls, limits=_LIMITS)
             client = _clients[key] = httpx.Client(
                 transport=transport, follow_redirects=False, trust_env=False
             )
@@ -232,6 +231,8 @@ def request(
         raise (_tls_error(exc) or sources._network_error(exc)) from None
     except httpx.HTTPError as exc:
         raise sources._network_error(exc) from None
+    except network.AddressRefused as exc:
+        raise CaptureError("failed", str(exc)) from None
 
 
 def status_error(status: int) -> CaptureError:

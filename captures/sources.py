@@ -4,7 +4,8 @@ The camera's URL scheme picks the source:
 
 - ``http://HOST[:PORT]/PATH`` / ``https://...``: a snapshot URL answered with a JPEG
   (optional basic or digest auth, chosen from the camera's challenge).
-- ``rtsp://HOST:7447/ALIAS`` / ``rtsps://HOST:7441/ALIAS?enableSrtp``: one frame grabbed by ffmpeg.
+- ``rtsp://HOST:7447/ALIAS`` / ``rtsps://HOST:7441/ALIAS?enableSrtp[&verify=false]``: one frame
+  grabbed by ffmpeg (``verify=false`` accepts the self-signed certificate consoles ship).
 - ``unifi-protect://CONSOLE[:PORT]/CAMERA_ID[?verify=false]``: the Protect Integration API,
   ``GET https://CONSOLE/proxy/protect/integration/v1/cameras/CAMERA_ID/snapshot?highQuality=true``
   with the camera's API key in ``X-API-KEY``.
@@ -32,7 +33,14 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 
+from cameras import network
 from cameras.secrets import CameraSecret, opaque_key
+from captures.transport import CheckedTransport
+
+# One sentence for a refused port, a connection closed or reset, and an answer that is
+# not HTTP/RTSP: different words would let "Test connection" map which internal ports
+# are open.
+NO_CONNECTION = "Could not connect to the camera (no answer, refused or closed)."
 
 
 def option(name: str, default):
@@ -134,15 +142,11 @@ def _network_error(exc: Exception) -> CaptureError:
             or "name resolution" in text
         ):
             return CaptureError("failed", "The camera's host name could not be resolved (DNS failure).")
-        if "refused" in text:
-            return CaptureError(
-                "failed", "The camera refused the connection (nothing listening on that port)."
-            )
-        if "certificate" in text or "ssl" in text or "tls" in text:
+        if "certificate" in text:
             return CaptureError("failed", "TLS failed: the camera's certificate is not trusted.")
-        return CaptureError("failed", "Could not connect to the camera.")
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return CaptureError("failed", "The camera closed the connection or answered with broken HTTP.")
+        return CaptureError("failed", NO_CONNECTION)
+    if isinstance(exc, (httpx.NetworkError, httpx.ProtocolError)):
+        return CaptureError("failed", NO_CONNECTION)
     return CaptureError("error", f"Network error talking to the camera ({type(exc).__name__}).")
 
 
@@ -189,6 +193,8 @@ def _get(client: httpx.Client, url: str, deadline: _Deadline, **kwargs) -> tuple
             return 200, dict(response.headers), _read_capped(response, deadline)
     except httpx.HTTPError as exc:
         raise _network_error(exc) from None
+    except network.AddressRefused as exc:
+        raise CaptureError("failed", str(exc)) from None
     except httpx.InvalidURL:
         raise CaptureError("error", "The camera URL is not a valid URL.") from None
 
@@ -206,11 +212,11 @@ def _client(verify: bool = True) -> httpx.Client:
     with _clients_lock:
         client = _clients.get(verify)
         if client is None:
+            limits = httpx.Limits(max_connections=None, max_keepalive_connections=20)
             client = _clients[verify] = httpx.Client(
                 follow_redirects=False,
                 trust_env=False,
-                verify=verify,
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
+                transport=CheckedTransport(verify=verify, limits=limits),
             )
         return client
 
@@ -233,21 +239,49 @@ def _ffmpeg() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def _rtsp_url_with_credentials(secret: CameraSecret) -> str:
-    if not secret.username:
-        return secret.url
+def _refuse_control_characters(url: str) -> None:
+    # A newline would start a new line of ffmpeg's input script.
+    if any(ord(char) < 32 or ord(char) == 127 for char in url):
+        raise CaptureError("error", "The camera URL contains control characters.")
+
+
+def _rtsp_target(secret: CameraSecret) -> tuple[str, bool]:
+    """(URL for ffmpeg, verify TLS): credentials put in, our own `verify=` taken out.
+
+    The query is edited as text: `enableSrtp` has no value and must reach the NVR as sent.
+    """
+    _refuse_control_characters(secret.url)  # before urlsplit, which drops some of them silently
     parts = urlsplit(secret.url)
-    userinfo = f"{quote(secret.username, safe='')}:{quote(secret.password, safe='')}"
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit((parts.scheme, f"{userinfo}@{host}", parts.path, parts.query, parts.fragment))
+    kept, verify = [], True
+    for item in parts.query.split("&") if parts.query else []:
+        key, _, value = item.partition("=")
+        if key.lower() == "verify":
+            verify = value.lower() not in ("false", "0", "no")
+        else:
+            kept.append(item)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    if secret.username:
+        netloc = f"{quote(secret.username, safe='')}:{quote(secret.password, safe='')}@{netloc}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "&".join(kept), parts.fragment)), verify
 
 
 def _ffmpeg_reason(stderr: str) -> str:
     # ffmpeg's own messages quote the URL; translate, never quote. Status codes
     # are matched as words: log lines also carry hex addresses like 0x5558404a.
     text = stderr.lower()
-    if "connection refused" in text:
-        return "The RTSP server refused the connection (nothing listening on that port)."
+    if any(
+        words in text
+        for words in (
+            "connection refused",
+            "connection reset",
+            "end of file",
+            "invalid data found",
+            "broken pipe",
+        )
+    ):
+        return NO_CONNECTION
+    if "certificate verify failed" in text:
+        return "TLS failed: the RTSP server's certificate is not trusted (self-signed? add verify=false)."
     if re.search(r"\b401\b", text) or "unauthorized" in text:
         return "The RTSP server refused the credentials (401 Unauthorized)."
     if re.search(r"\b404\b", text) or "stream not found" in text:
@@ -264,22 +298,37 @@ def _ffmpeg_reason(stderr: str) -> str:
 RTSP_PROTOCOLS = "file,rtsp,rtsps,tcp,tls,udp,rtp,srtp,crypto"
 
 
-def _ffconcat(url: str, socket_timeout_us: int) -> str:
+def _ffconcat(url: str, socket_timeout_us: int, verify: bool = True) -> str:
     """An ffconcat script naming the stream, so the URL is never in ffmpeg's argv.
 
     ffmpeg's arguments are world-readable (ps, /proc/PID/cmdline) and the URL
     holds the NVR's host, the RTSP alias (itself a credential: anyone with it can
     watch) and maybe a password. Per-input options ride along as `option` lines.
     """
-    if any(ord(char) < 32 or ord(char) == 127 for char in url):
-        raise CaptureError("error", "The camera URL contains control characters.")
+    _refuse_control_characters(url)
     quoted = "'" + url.replace("'", "'\\''") + "'"
+    # The bundled ffmpeg verifies rtsps certificates by default: keep that unless told not to.
+    unverified = "" if verify else "option tls_verify 0\n"
     return (
         "ffconcat version 1.0\n"
         f"file {quoted}\n"
         "option rtsp_transport tcp\n"
         f"option timeout {socket_timeout_us}\n"
+        f"{unverified}"
     )
+
+
+def _check_rtsp_address(url: str) -> None:
+    """The address rule right before ffmpeg connects (ffmpeg resolves the name again itself)."""
+    parts = urlsplit(url)
+    try:
+        network.allowed_addresses(parts.hostname or "", parts.port or 554)
+    except network.AddressRefused as exc:
+        raise CaptureError("failed", str(exc)) from None
+    except (OSError, UnicodeError):
+        raise CaptureError(
+            "failed", "The RTSP server's host name could not be resolved (DNS failure)."
+        ) from None
 
 
 def fetch_rtsp(secret: CameraSecret) -> bytes:
@@ -289,9 +338,11 @@ def fetch_rtsp(secret: CameraSecret) -> bytes:
     afterwards; its environment is minimal (camera URLs may live in ours). The
     process is killed at the deadline, so a stalled stream never holds a worker.
     """
+    _check_rtsp_address(secret.url)
     deadline = option("RTSP_DEADLINE", option("DEADLINE", 20.0))
     socket_timeout_us = int(option("READ_TIMEOUT", 10.0) * 1_000_000)
-    script = _ffconcat(_rtsp_url_with_credentials(secret), socket_timeout_us)
+    url, verify = _rtsp_target(secret)
+    script = _ffconcat(url, socket_timeout_us, verify)
     with tempfile.TemporaryDirectory(prefix="timelapser-rtsp-") as private:  # mode 0700
         source = str(Path(private) / "stream.ffconcat")
         fd = os.open(source, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

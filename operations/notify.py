@@ -16,6 +16,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from operations.signals import camera_down, camera_up, shares_expiring
+
 logger = logging.getLogger(__name__)
 
 # How long one "disk low" message holds before the next may be sent.
@@ -86,6 +88,7 @@ def camera_failed(camera) -> bool:
         f"(last at {now:%Y-%m-%d %H:%M} UTC). Open the camera in the admin and use Test connection.",
         apprise.NotifyType.FAILURE,
     )
+    transaction.on_commit(lambda: camera_down.send(sender=type(camera), camera=camera))
     return True
 
 
@@ -103,6 +106,7 @@ def camera_recovered(camera) -> bool:
         f"Camera “{camera.name}” captured an image again at {timezone.now():%Y-%m-%d %H:%M} UTC.",
         apprise.NotifyType.SUCCESS,
     )
+    transaction.on_commit(lambda: camera_up.send(sender=type(camera), camera=camera))
     return True
 
 
@@ -176,6 +180,7 @@ def warn_expiring_shares() -> int:
     shares = list(expiring_shares())
     if not shares:
         return 0
+    shares_expiring.send(sender=type(shares[0]), shares=shares)
     lines = [f"- “{share.title}” expires {share.expires_at:%Y-%m-%d %H:%M} UTC" for share in shares]
     noun = "share expires" if len(shares) == 1 else "shares expire"
     send(

@@ -47,19 +47,34 @@ def is_valid_embed_source(value: object) -> bool:
     return isinstance(value, str) and bool(_EMBED_SOURCE.fullmatch(value))
 
 
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,64}")  # what Share.slug (a SlugField) can hold
+
+
+def _token_lookup(token: str) -> tuple[str, UUID | str] | None:
+    """("share_token", uuid) or ("slug", text) for a URL token; None if it can be neither.
+
+    Checked before any query: PostgreSQL refuses a NUL in a text parameter with an
+    error (a 500), and no slug holds one anyway.
+    """
+    try:
+        return "share_token", UUID(token)
+    except ValueError:
+        return ("slug", token) if _SLUG.fullmatch(token) else None
+
+
 def find_share(token: str, *, include_inactive: bool = False) -> Share | None:
     """The live share a URL token names (UUID or vanity slug), or None.
 
     None covers unknown, inactive and expired alike so callers answer the same 404.
     """
+    lookup = _token_lookup(token)
+    if lookup is None:
+        return None
+    column, value = lookup
     shares = Share.objects.all() if include_inactive else Share.objects.live()
     shares = shares.select_related("customization")
     try:
-        lookup = {"share_token": UUID(token)}
-    except ValueError:
-        lookup = {"slug": token}
-    try:
-        return shares.get(**lookup)
+        return shares.get(**{column: value})
     except Share.DoesNotExist:
         return None
 
@@ -229,10 +244,12 @@ def view_share(token: str, *, count: bool = True) -> PageView | None:
     trip. None, like find_share, for unknown, inactive and expired alike.
     """
     field = Share._meta.get_field("share_token")
-    try:
-        column, value = "share_token", field.get_db_prep_value(UUID(token), connection)
-    except ValueError:
-        column, value = "slug", token
+    lookup = _token_lookup(token)
+    if lookup is None:
+        return None
+    column, value = lookup
+    if column == "share_token":
+        value = field.get_db_prep_value(value, connection)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     sql = _view_sql(connection.vendor, column)
     with connection.cursor() as cursor:

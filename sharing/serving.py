@@ -19,7 +19,16 @@ from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBas
 from django.utils.http import http_date, parse_http_date_safe
 
 CHUNK = 512 * 1024
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+# ASCII digits only: `\d` also matches other scripts' digits, which no client sends.
+_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
+# Longer numbers are past any file's size; int() of thousands of digits is refused by
+# Python (ValueError past its int-string limit) and was a 500.
+_MAX_DIGITS = 18
+_PAST_ANY_FILE = 10**_MAX_DIGITS
+
+
+def _byte_position(digits: str) -> int:
+    return int(digits) if len(digits) <= _MAX_DIGITS else _PAST_ANY_FILE
 
 
 def content_disposition(filename: str) -> str:
@@ -43,12 +52,12 @@ def parse_range(header: str, size: int) -> tuple[int, int] | str | None:
     if not first and not last:
         return None
     if not first:  # suffix: the last N bytes
-        length = int(last)
+        length = _byte_position(last)
         if length == 0 or size == 0:
             return "unsatisfiable"
         return max(0, size - length), size - 1
-    start = int(first)
-    end = int(last) if last else size - 1
+    start = _byte_position(first)
+    end = _byte_position(last) if last else size - 1
     if last and end < start:
         return None
     if start >= size:

@@ -1,5 +1,6 @@
 from django.urls import path
 
+import common.converters  # noqa: F401  (registers <id:...>)
 from sharing import home, views
 
 app_name = "sharing"
@@ -9,12 +10,12 @@ urlpatterns = [
     path("favicon.ico", home.favicon, name="favicon"),
     path("share/<str:token>", views.page, name="page"),
     path("share/<str:token>/unlock", views.unlock, name="unlock"),
-    path("share/<str:token>/video/<int:item>.mp4", views.video, name="video"),
-    path("share/<str:token>/poster/<int:item>.jpg", views.poster, name="poster"),
+    path("share/<str:token>/video/<id:item>.mp4", views.video, name="video"),
+    path("share/<str:token>/poster/<id:item>.jpg", views.poster, name="poster"),
     path("share/<str:token>/download", views.download, name="download"),
-    path("share/<str:token>/download/<int:item>", views.download, name="download_item"),
-    path("share/<str:token>/frame/<int:image>/thumb.jpg", views.frame_thumb, name="frame_thumb"),
-    path("share/<str:token>/frame/<int:image>.jpg", views.frame_full, name="frame"),
+    path("share/<str:token>/download/<id:item>", views.download, name="download_item"),
+    path("share/<str:token>/frame/<id:image>/thumb.jpg", views.frame_thumb, name="frame_thumb"),
+    path("share/<str:token>/frame/<id:image>.jpg", views.frame_full, name="frame"),
     path("embed/<str:token>", views.embed, name="embed"),
     path("oembed", views.oembed, name="oembed"),
 ]

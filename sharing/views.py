@@ -387,7 +387,10 @@ def _fit(width: int, height: int, max_width: int | None, max_height: int | None)
 
 
 def _positive_int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and int(value) > 0 else None
+    """maxwidth/maxheight: ASCII digits only (str.isdigit() takes "²", which int() refuses)."""
+    if not value or not value.isascii() or not value.isdigit() or len(value) > 6:
+        return None
+    return int(value) or None
 
 
 @page_limit

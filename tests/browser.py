@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+from tests.waiting import PATIENCE
+
+FONT_DIRS = [Path("/usr/share/fonts"), Path("/usr/local/share/fonts")]
+
+
+def missing_packages() -> list[str]:
+    """The Debian packages a browser test needs and this machine lacks (looked up on PATH)."""
+    missing = [package for package, command in (("chromium", "chromium"), ("chromium-driver", "chromedriver"))
+               if shutil.which(command) is None]  # fmt: skip
+    # With no font at all Chromium's renderer crashes on the first page ("session deleted").
+    if not any(any(folder.rglob("*.[ot]tf")) for folder in FONT_DIRS if folder.is_dir()):
+        missing.append("fonts-dejavu-core")
+    return missing
 
 
 def start_chromium(profile_dir: Path, *extra_flags: str):
     """A fresh-profile headless Chromium; skipped (a failure under CI) when it is not installed."""
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.skip("chromium and chromium-driver (Debian) are not installed")
+    if missing := missing_packages():
+        pytest.skip(f"needs the Debian package(s) {', '.join(missing)} (apt-get install {' '.join(missing)})")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
+    options.binary_location = shutil.which("chromium")
     for flag in (
         "--headless=new",
         "--no-sandbox",
@@ -34,6 +46,8 @@ def start_chromium(profile_dir: Path, *extra_flags: str):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     # An explicit driver path: selenium-manager must never try to download one.
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    # What a page or script may take on a loaded machine, never what it needs on an idle one.
+    driver.set_page_load_timeout(PATIENCE)
+    driver.set_script_timeout(PATIENCE)
     return driver

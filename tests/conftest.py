@@ -36,7 +36,42 @@ def pytest_runtest_makereport(item, call):
     if IN_CI and report.skipped and not expected_skip and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped under CI=true, which counts as a failure: {report.longrepr}"
+        report.skipped_in_ci = True
     return report
+
+
+def pytest_report_teststatus(report, config):
+    """A skip in a fixture (a missing Chromium, Redis) is a FAILED test under CI, not an ERROR.
+
+    pytest calls any failure outside the test's own call an error, which would read as a
+    broken test rather than a machine that lacks what the test needs.
+    """
+    if getattr(report, "skipped_in_ci", False):
+        return "failed", "F", "FAILED"
+    return None
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """On PostgreSQL, a test database of this run's own.
+
+    Other worktrees' suites use the same server at the same time: with one shared
+    `test_timelapser`, a run starting up destroyed the database of a run half-way through.
+    """
+    if VENDOR == "postgresql":
+        database = settings.DATABASES["default"]
+        test = database.setdefault("TEST", {})
+        test["NAME"] = f"{test.get('NAME') or 'test_' + database['NAME']}_{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A Redis of this run's own (tests/system.py says why); skipped without redis-server."""
+    from tests.system import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
 
 
 @pytest.fixture

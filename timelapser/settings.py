@@ -49,12 +49,14 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "csp",
+    "ninja",
     "timelapser",
     "cameras",
     "captures",
     "batches",
     "sharing",
     "operations",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -216,6 +218,8 @@ CELERY_TASK_ROUTES = {
     # worker beside `capture`: it takes one worker slot, never a place in the capture
     # queue's line, and never waits behind an hour-long render.
     "operations.tasks.*": {"queue": "maintenance"},
+    # Webhook deliveries wait on other people's servers: the maintenance slot, never a capture's.
+    "api.tasks.*": {"queue": "maintenance"},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = False
@@ -257,6 +261,13 @@ LOGGING = {
 TIMELAPSER_SECRETS_KEYS = envparse.fernet_keys(
     env.str("TIMELAPSER_SECRETS_KEY", default=""), DATA_DIR / "secrets_key"
 )
+
+# --- Camera addresses (cameras/network.py) ---------------------------------
+# Private LAN ranges are always allowed. Link-local (169.254.0.0/16, fe80::/10: cloud
+# metadata) and loopback (this server's own services) only when allowed here; the
+# tests, the demo and `make run` allow loopback for their cameras on 127.0.0.1.
+TIMELAPSER_CAMERA_ALLOW_LINK_LOCAL = env.bool("TIMELAPSER_CAMERA_ALLOW_LINK_LOCAL", default=False)
+TIMELAPSER_CAMERA_ALLOW_LOOPBACK = env.bool("TIMELAPSER_CAMERA_ALLOW_LOOPBACK", default=False)
 
 # --- Capture and import ---------------------------------------------------
 # Per-capture network limits (seconds) and the largest answer accepted (bytes).
@@ -331,3 +342,17 @@ TIMELAPSER_NOTIFY_URLS = env.list("TIMELAPSER_NOTIFY_URLS", default=[])
 TIMELAPSER_NOTIFY_DOWN_AFTER = env.int("TIMELAPSER_NOTIFY_DOWN_AFTER", default=3)
 # How often an open dashboard fetches its cards again.
 TIMELAPSER_DASHBOARD_REFRESH_SECONDS = env.int("TIMELAPSER_DASHBOARD_REFRESH_SECONDS", default=30)
+
+# --- API, webhooks, metrics -----------------------------------------------
+# Requests per API token (django-ratelimit, counted in the default cache like the share limits).
+TIMELAPSER_API_RATE_LIMIT = env.str("TIMELAPSER_API_RATE_LIMIT", default="600/m")
+# A token's last-used time is written at most this often, not on every request.
+TIMELAPSER_API_LAST_USED_EVERY_SECONDS = env.int("TIMELAPSER_API_LAST_USED_EVERY_SECONDS", default=60)
+# Longest life of a signed still-image URL (Home Assistant keeps one in its config).
+TIMELAPSER_API_STILL_URL_MAX_DAYS = env.int("TIMELAPSER_API_STILL_URL_MAX_DAYS", default=365)
+# Webhook deliveries: tries in all, and the first retry's delay (doubled each time).
+TIMELAPSER_WEBHOOK_ATTEMPTS = env.int("TIMELAPSER_WEBHOOK_ATTEMPTS", default=6)
+TIMELAPSER_WEBHOOK_BACKOFF_SECONDS = env.float("TIMELAPSER_WEBHOOK_BACKOFF_SECONDS", default=30.0)
+TIMELAPSER_WEBHOOK_TIMEOUT_SECONDS = env.float("TIMELAPSER_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# /metrics answers a read-scope API token, or these addresses/networks without one.
+TIMELAPSER_METRICS_ALLOW_IPS = env.list("TIMELAPSER_METRICS_ALLOW_IPS", default=[])

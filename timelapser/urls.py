@@ -12,5 +12,6 @@ urlpatterns = [
     path("admin/", include("operations.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("", include("api.urls")),
     path("", include("sharing.urls")),
 ]

@@ -9,6 +9,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from batches.models import TimelapseBatch
 from tests.browser import start_chromium
+from tests.waiting import PATIENCE
 
 
 @pytest.fixture
@@ -36,12 +37,12 @@ def test_progress_bar_refreshes_while_processing_and_reloads_when_done(
 
     assert bar_value(browser) == "10"
     TimelapseBatch.objects.filter(pk=batch.pk).update(frames_done=60)
-    WebDriverWait(browser, 15).until(lambda d: bar_value(d) == "60")
+    WebDriverWait(browser, PATIENCE).until(lambda d: bar_value(d) == "60")
     assert "60 / 100" in browser.find_element(By.CSS_SELECTOR, ".batch-progress-text").text
 
     TimelapseBatch.objects.filter(pk=batch.pk).update(
         status="failed", error_message="ffmpeg failed: disk full"
     )
-    WebDriverWait(browser, 15).until(lambda d: "ffmpeg failed: disk full" in d.page_source)
+    WebDriverWait(browser, PATIENCE).until(lambda d: "ffmpeg failed: disk full" in d.page_source)
     csp_errors = [e for e in browser.get_log("browser") if "Content Security Policy" in e["message"]]
     assert not csp_errors

@@ -12,7 +12,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import redis
 from celery import Celery
 from django.conf import settings as django_settings
 from django.db import connection
@@ -20,8 +19,8 @@ from django.db import connection
 from batches import lifecycle
 from batches.models import TimelapseBatch
 from batches.selection import Selection, create_batch
+from tests.waiting import PATIENCE, wait_until
 
-REDIS_URL = "redis://127.0.0.1:6379/2"
 ROOT = Path(__file__).resolve().parents[2]
 Status = TimelapseBatch.Status
 
@@ -33,11 +32,11 @@ def database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
-def start_worker(data_dir: Path, log: Path, preset: str) -> subprocess.Popen:
+def start_worker(broker_url: str, data_dir: Path, log: Path, preset: str) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": REDIS_URL,
+        "CELERY_BROKER_URL": broker_url,
         "TIMELAPSER_DATA_DIR": str(data_dir),
         "SECRET_KEY": django_settings.SECRET_KEY,
         "TIMELAPSER_RENDER_PRESET": preset,
@@ -49,19 +48,14 @@ def start_worker(data_dir: Path, log: Path, preset: str) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
-def send_render(batch_id: int) -> None:
-    sender = Celery("render-test", broker=REDIS_URL)
+def send_render(broker_url: str, batch_id: int) -> None:
+    sender = Celery("render-test", broker=broker_url)
     sender.send_task("batches.tasks.render_batch", args=[batch_id], queue="render")
+    sender.close()
 
 
-def wait_for(predicate, timeout: float, what: str, log: Path):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}; worker log:\n{log.read_text()[-3000:]}")
+def wait_for(predicate, what: str, log: Path):
+    return wait_until(predicate, what, lambda: f"worker log:\n{log.read_text()[-3000:]}")
 
 
 def ffmpeg_children_in(data_dir: Path) -> list[int]:
@@ -79,33 +73,32 @@ def ffmpeg_children_in(data_dir: Path) -> list[int]:
     return found
 
 
-def kill_mid_render(camera, add_frame, day_start, data_dir, log: Path) -> TimelapseBatch:
+def kill_mid_render(broker, camera, add_frame, day_start, data_dir, log: Path) -> TimelapseBatch:
     """Start a slow render on a real worker, SIGKILL the worker mid-way; the killed batch."""
-    redis.Redis.from_url(REDIS_URL).flushdb()
     noise = lambda image: image.frombytes(os.urandom(640 * 480 * 3))  # noqa: E731
     for i in range(120):
         add_frame(camera, day_start + timedelta(minutes=i), size=(640, 480), draw=noise)
     batch = create_batch(camera, Selection())
 
-    worker = start_worker(data_dir, log, preset="veryslow")
+    worker = start_worker(broker, data_dir, log, preset="veryslow")
     try:
-        send_render(batch.pk)
+        send_render(broker, batch.pk)
         wait_for(
             lambda: TimelapseBatch.objects.filter(pk=batch.pk, status=Status.PROCESSING, frames_done__gt=0).exists(),
-            180, "progress from the worker", log,
+            "progress from the worker", log,
         )  # fmt: skip
         running = TimelapseBatch.objects.get(pk=batch.pk)
         assert 0 < running.frames_done < running.total_frames
         assert ffmpeg_children_in(data_dir), "ffmpeg is rendering"
 
         worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=30)
+        worker.wait(timeout=PATIENCE)
     finally:
         if worker.poll() is None:
             worker.kill()
 
     # The encoder dies with its worker (PR_SET_PDEATHSIG), leaving nothing half-written under the name.
-    wait_for(lambda: not ffmpeg_children_in(data_dir), 20, "ffmpeg to exit", log)
+    wait_for(lambda: not ffmpeg_children_in(data_dir), "ffmpeg to exit", log)
     killed = TimelapseBatch.objects.get(pk=batch.pk)
     assert killed.status == Status.PROCESSING and killed.attempts == 1
     assert not list((data_dir / "videos").rglob("*.mp4"))
@@ -116,28 +109,30 @@ def kill_mid_render(camera, add_frame, day_start, data_dir, log: Path) -> Timela
 
 @pytest.mark.django_db(transaction=True)
 def test_worker_killed_mid_render_is_requeued_and_the_batch_finishes(
-    camera, add_frame, day_start, data_dir, settings, tmp_path
+    camera, add_frame, day_start, data_dir, settings, tmp_path, redis_server
 ):
+    broker = redis_server.url(2)
+    redis_server.client(2).flushdb()
     log = tmp_path / "worker.log"
-    batch = kill_mid_render(camera, add_frame, day_start, data_dir, log)
+    batch = kill_mid_render(broker, camera, add_frame, day_start, data_dir, log)
 
     settings.TIMELAPSER_RENDER_STALE_SECONDS = 1
-    time.sleep(1.5)
+    time.sleep(1.5)  # a lower bound only: the dead worker's last heartbeat is now older than 1 s
     assert lifecycle.recover_stale() == {"requeued": [batch.pk], "failed": []}
     assert TimelapseBatch.objects.get(pk=batch.pk).status == Status.PENDING
     # Recovery tidies the dead attempt's half-written file at once, not only when the next one starts.
     assert not list((data_dir / "videos").rglob(".*part"))
 
-    worker = start_worker(data_dir, log, preset="ultrafast")
+    worker = start_worker(broker, data_dir, log, preset="ultrafast")
     try:
-        send_render(batch.pk)
+        send_render(broker, batch.pk)
         wait_for(
             lambda: TimelapseBatch.objects.filter(pk=batch.pk, status=Status.COMPLETED).exists(),
-            180, "the second attempt to finish", log,
+            "the second attempt to finish", log,
         )  # fmt: skip
     finally:
         worker.terminate()
-        worker.wait(timeout=30)
+        worker.wait(timeout=PATIENCE)
     done = TimelapseBatch.objects.get(pk=batch.pk)
     assert done.attempts == 2 and done.total_frames == 120
     assert (data_dir / done.output_path).is_file()
@@ -146,13 +141,15 @@ def test_worker_killed_mid_render_is_requeued_and_the_batch_finishes(
 
 @pytest.mark.django_db(transaction=True)
 def test_worker_killed_on_its_last_attempt_fails_the_batch_and_leaves_no_part_file(
-    camera, add_frame, day_start, data_dir, settings, tmp_path
+    camera, add_frame, day_start, data_dir, settings, tmp_path, redis_server
 ):
-    batch = kill_mid_render(camera, add_frame, day_start, data_dir, tmp_path / "worker.log")
+    broker = redis_server.url(2)
+    redis_server.client(2).flushdb()
+    batch = kill_mid_render(broker, camera, add_frame, day_start, data_dir, tmp_path / "worker.log")
 
     settings.TIMELAPSER_RENDER_STALE_SECONDS = 1
     settings.TIMELAPSER_RENDER_MAX_ATTEMPTS = 1
-    time.sleep(1.5)
+    time.sleep(1.5)  # a lower bound only, as above
     assert lifecycle.recover_stale() == {"requeued": [], "failed": [batch.pk]}
     failed = TimelapseBatch.objects.get(pk=batch.pk)
     assert failed.status == Status.FAILED and "stopped responding" in failed.error_message

@@ -1,4 +1,4 @@
-"""Fixtures for capture tests: secrets keys, short timeouts and a fake camera on 127.0.0.1."""
+"""Fixtures for capture tests: secrets keys, the production timeouts and a fake camera on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from captures.fakecamera import FakeCamera
 @pytest.fixture(autouse=True)
 def capture_settings(settings, data_dir):
     settings.TIMELAPSER_SECRETS_KEYS = [Fernet.generate_key().decode()]
-    settings.TIMELAPSER_CAPTURE_CONNECT_TIMEOUT = 1.0
-    settings.TIMELAPSER_CAPTURE_READ_TIMEOUT = 0.5
-    settings.TIMELAPSER_CAPTURE_DEADLINE = 2.0
+    # The shipped timeouts, so a capture that works never fails for a loaded machine; a test of a
+    # timeout shortens only the one it exercises, for the camera that is meant to stall.
+    settings.TIMELAPSER_CAPTURE_CONNECT_TIMEOUT = 5.0
+    settings.TIMELAPSER_CAPTURE_READ_TIMEOUT = 10.0
+    settings.TIMELAPSER_CAPTURE_DEADLINE = 20.0
     settings.TIMELAPSER_CAPTURE_MAX_BYTES = 5 * 1024 * 1024
     settings.TIMELAPSER_CAPTURE_PROTECT_RETRIES = 3
     return settings

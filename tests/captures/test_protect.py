@@ -45,7 +45,6 @@ def test_self_signed_certificate_is_refused_unless_verify_false(add, console):
 
 
 def test_retries_on_429_and_5xx_honouring_retry_after(add, console, settings):
-    settings.TIMELAPSER_CAPTURE_DEADLINE = 5.0
     console.script.extend([(429, {"Retry-After": "1"}), (502, {}), (408, {})])
     camera = add("protect-retry", console.protect_url(), api_key=API_KEY)
     outcome = ingest.capture(camera)
@@ -74,7 +73,6 @@ def test_retry_after_beyond_the_deadline_is_a_timeout(add, console):
 
 def test_at_most_eight_requests_per_second_per_console(add, console, settings):
     camera = add("protect-rate", console.protect_url(), api_key=API_KEY)
-    settings.TIMELAPSER_CAPTURE_DEADLINE = 5.0
     for _ in range(12):
         assert ingest.capture(camera).ok
     times = sorted(console.request_times)
@@ -83,7 +81,7 @@ def test_at_most_eight_requests_per_second_per_console(add, console, settings):
     assert min(spans) >= 0.95, spans
 
 
-def test_request_slots_are_shared_through_the_redis_broker_without_a_shared_cache(settings):
+def test_request_slots_are_shared_through_the_redis_broker_without_a_shared_cache(settings, redis_server):
     """GIVEN the default per-process cache and a Redis broker (production without CACHE_URL)
     WHEN two worker processes ask for a slot for the same console THEN they get different
     slots: the budget is per console, not per process."""
@@ -91,7 +89,7 @@ def test_request_slots_are_shared_through_the_redis_broker_without_a_shared_cach
 
     from django.core.cache import cache
 
-    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/1"
+    settings.CELERY_BROKER_URL = redis_server.url(4)
     slot = f"protect-slot:test-{uuid.uuid4().hex}:1"
     assert sources._claim(slot) is True
     cache.clear()  # what a second process sees: an empty local-memory cache

@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # Bottom to top; an app may import those below it.
-FLOORS = ["common", "cameras", "captures", "batches", "sharing", "operations"]
+FLOORS = ["common", "cameras", "captures", "batches", "sharing", "operations", "api"]
 PACKAGES = [*FLOORS, "timelapser"]
 
 

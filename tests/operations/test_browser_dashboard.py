@@ -11,6 +11,7 @@ from PIL import Image as PILImage
 
 from tests.browser import start_chromium
 from tests.factories import make_batch, make_camera, make_image, make_share
+from tests.waiting import PATIENCE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +21,7 @@ PASSWORD = "browser-test-password"
 @pytest.fixture
 def browser(tmp_path):
     driver = start_chromium(tmp_path / "chromium-profile", "--window-size=1280,1000")
-    driver.implicitly_wait(5)
+    driver.implicitly_wait(PATIENCE)
     yield driver
     driver.quit()
     shutil.rmtree(tmp_path / "chromium-profile", ignore_errors=True)
@@ -58,8 +59,11 @@ def test_dashboard_renders_cards_with_thumbnails_and_is_screenshotted(browser, l
     from selenium.webdriver.support.ui import WebDriverWait
 
     log_in(browser, live_server)
-    WebDriverWait(browser, 15).until(expected_conditions.url_contains("/admin/dashboard/"))
-
+    WebDriverWait(browser, PATIENCE).until(expected_conditions.url_contains("/admin/dashboard/"))
+    # The URL changes before the page has loaded: a card count read then could be short.
+    WebDriverWait(browser, PATIENCE).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
     cards = browser.find_elements(By.CSS_SELECTOR, "article.tl-card")
     assert [card.find_element(By.CSS_SELECTOR, "h3 a").text for card in cards] == [
         "Crane cab",
@@ -70,7 +74,7 @@ def test_dashboard_renders_cards_with_thumbnails_and_is_screenshotted(browser, l
     assert "tl-status-ok" in cards[1].get_attribute("class")
     assert "tl-status-disabled" in cards[2].get_attribute("class")
     # The thumbnails really loaded through the staff-only view (a broken image has no width).
-    WebDriverWait(browser, 15).until(
+    WebDriverWait(browser, PATIENCE).until(
         lambda driver: all(
             driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", img)
             for img in driver.find_elements(By.CSS_SELECTOR, ".tl-thumb img")
@@ -113,7 +117,10 @@ def test_dashboard_shows_a_new_capture_without_a_reload(
     django_user_model.objects.create_superuser("boss", "boss@example.com", PASSWORD)
     camera = make_camera(name="Gatehouse", timezone="UTC")
     log_in(browser, live_server)
-    WebDriverWait(browser, 15).until(expected_conditions.url_contains("/admin/dashboard/"))
+    WebDriverWait(browser, PATIENCE).until(expected_conditions.url_contains("/admin/dashboard/"))
+    WebDriverWait(browser, PATIENCE).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
     card = f'article[data-camera="{camera.pk}"]'
     assert "No image yet" in browser.find_element(By.CSS_SELECTOR, card).text
     browser.execute_script("window.tlNotReloaded = true;")
@@ -123,7 +130,7 @@ def test_dashboard_shows_a_new_capture_without_a_reload(
     PILImage.new("RGB", (320, 240), (30, 160, 60)).save(data_dir / relative, "JPEG")
     make_image(camera, timezone.now(), file_path=relative)
 
-    WebDriverWait(browser, 20).until(
+    WebDriverWait(browser, PATIENCE).until(
         lambda driver: driver.execute_script(
             "var img = document.querySelector(arguments[0] + ' .tl-thumb img');"
             "return img && img.complete && img.naturalWidth;",

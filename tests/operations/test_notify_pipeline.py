@@ -17,9 +17,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def camera_server(settings, data_dir):
     settings.TIMELAPSER_SECRETS_KEYS = [Fernet.generate_key().decode()]
-    settings.TIMELAPSER_CAPTURE_CONNECT_TIMEOUT = 1.0
-    settings.TIMELAPSER_CAPTURE_READ_TIMEOUT = 1.0
-    settings.TIMELAPSER_CAPTURE_DEADLINE = 2.0
     with FakeCamera(drip_delay=0.05) as server:
         yield server
 

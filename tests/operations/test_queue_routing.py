@@ -6,23 +6,21 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import redis
 
+from tests.waiting import PATIENCE, wait_until
 from timelapser.celery import app
 
-REDIS_URL = os.environ.get("TIMELAPSER_OPS_REDIS_URL", "redis://127.0.0.1:6379/5")
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_worker(queue: str, tmp_path: Path) -> tuple[subprocess.Popen, Path]:
+def start_worker(queue: str, broker_url: str, tmp_path: Path) -> tuple[subprocess.Popen, Path]:
     log = tmp_path / f"{queue}-worker.log"
     env = {
         **os.environ,
-        "CELERY_BROKER_URL": REDIS_URL,
+        "CELERY_BROKER_URL": broker_url,
         "DJANGO_SETTINGS_MODULE": "timelapser.settings",
         "PYTHONPATH": str(ROOT),
     }
@@ -54,47 +52,35 @@ def start_worker(queue: str, tmp_path: Path) -> tuple[subprocess.Popen, Path]:
     return process, log
 
 
-def wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=PATIENCE)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
+            process.wait()
 
 
 @pytest.fixture
-def broker():
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
-    client.flushdb()  # DB 5 belongs to these tests: start without stale messages
-    yield client
+def broker(redis_server):
+    """This run's own Redis: no other suite's worker can take a probe, no other FLUSHDB drop one."""
+    client = redis_server.client(5)
+    client.flushdb()
+    yield redis_server.url(5)
     client.flushdb()
     client.close()
 
 
 @pytest.fixture
 def workers(broker, tmp_path):
-    started = [start_worker("capture", tmp_path), start_worker("render", tmp_path)]
+    started = [start_worker("capture", broker, tmp_path), start_worker("render", broker, tmp_path)]
     try:
         for process, log in started:
-            wait_for(
+            wait_until(
                 lambda log=log, process=process: process.poll() is not None or b" ready." in log.read_bytes(),
-                90,
                 f"worker {log.name} to start",
+                log.read_text,
             )
             assert process.poll() is None, log.read_text()
         yield started
@@ -104,15 +90,19 @@ def workers(broker, tmp_path):
             assert process.poll() is not None
 
 
-def test_a_capture_and_a_render_each_land_on_their_own_worker(workers, tmp_path):
+def test_a_capture_and_a_render_each_land_on_their_own_worker(broker, workers, tmp_path):
     capture_out, render_out = tmp_path / "capture.out", tmp_path / "render.out"
 
     # The project's own Celery app and router, publishing to Redis.
-    with app.connection_for_write(REDIS_URL) as connection:
+    with app.connection_for_write(broker) as connection:
         app.send_task("captures.tasks.routing_probe", args=[str(capture_out)], connection=connection)
         app.send_task("batches.tasks.routing_probe", args=[str(render_out)], connection=connection)
 
-    wait_for(lambda: capture_out.exists() and render_out.exists(), 60, "both probes to run")
+    wait_until(
+        lambda: capture_out.exists() and render_out.exists(),
+        "both probes to run",
+        lambda: "\n".join(log.read_text() for _, log in workers),
+    )
     assert capture_out.read_text().startswith("capture-probe@")
     assert render_out.read_text().startswith("render-probe@")
     for process, log in workers:

@@ -16,6 +16,7 @@ import pytest
 from sharing.models import Share, ShareCustomization
 from tests.browser import start_chromium
 from tests.factories import make_share
+from tests.waiting import PATIENCE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,10 +56,10 @@ def foreign_site(tmp_path):
     server.server_close()
 
 
-def wait_for(driver, script: str, timeout: float = 20):
+def wait_for(driver, script: str):
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: d.execute_script(script))
+    return WebDriverWait(driver, PATIENCE, poll_frequency=0.2).until(lambda d: d.execute_script(script))
 
 
 def test_video_loads_metadata_plays_and_seeks(browser, live_server, make_video_batch, tmp_path):
@@ -158,15 +159,16 @@ def test_foreign_page_cannot_frame_the_share_page(browser, live_server, foreign_
 
 
 def frame_shows_video(browser, page: str) -> bool:
-    import time
+    """Whether the page's iframe shows our player, once that frame has finished loading.
 
+    A page's load waits for its frames, refused ones too (Chromium puts its error page in
+    them), and our player's <video> is in its HTML: one look then is final, where a
+    five-second look used to decide on a loaded machine.
+    """
     browser.get(page)
     wait_for(browser, "return document.readyState === 'complete';")
     browser.switch_to.frame(browser.find_element("id", "player"))
-    deadline = time.monotonic() + 5
-    found = False
-    while time.monotonic() < deadline and not found:
-        found = bool(browser.execute_script("return !!document.querySelector('video');"))
-        time.sleep(0.2)
+    wait_for(browser, "return document.readyState === 'complete';")
+    found = bool(browser.execute_script("return !!document.querySelector('video');"))
     browser.switch_to.default_content()
     return found

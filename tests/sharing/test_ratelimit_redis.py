@@ -9,22 +9,22 @@ from django.core.cache import caches
 from sharing.cache import RedisCache
 from tests.factories import make_share
 
-REDIS_URL = "redis://127.0.0.1:6379/3"
-
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def redis_limits(settings):
-    try:
-        redis.Redis.from_url(REDIS_URL).ping()
-    except redis.RedisError:
-        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+def redis_url(redis_server) -> str:
+    # This run's own Redis: clear() is a FLUSHDB, which on a shared server was other suites' too.
+    return redis_server.url(3)
+
+
+@pytest.fixture
+def redis_limits(settings, redis_url):
     settings.CACHES = {
         **settings.CACHES,
         "ratelimit": {
             "BACKEND": "sharing.cache.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": redis_url,
             "KEY_PREFIX": "tl-test-sharing",
         },
     }
@@ -46,7 +46,9 @@ def test_the_backend_reuses_one_client_and_counts_atomically(redis_limits):
     assert redis_limits._cache.get_client(write=True) is first
 
 
-def test_enumeration_is_cut_off_by_the_redis_counter(client, settings, redis_limits, make_video_batch):
+def test_enumeration_is_cut_off_by_the_redis_counter(
+    client, settings, redis_limits, redis_url, make_video_batch
+):
     settings.SHARING_RATE_LIMIT = "4/m"
     share = make_share([make_video_batch()])
 
@@ -55,7 +57,7 @@ def test_enumeration_is_cut_off_by_the_redis_counter(client, settings, redis_lim
     assert statuses == [404] * 4 + [429] * 2
     assert client.get(f"/share/{share.token}").status_code == 429
     # The counter lives in Redis, where every gunicorn worker sees it.
-    assert any(b"tl-test-sharing" in key for key in redis.Redis.from_url(REDIS_URL).keys("*"))
+    assert any(b"tl-test-sharing" in key for key in redis.Redis.from_url(redis_url).keys("*"))
 
 
 def test_incr_of_a_missing_counter_is_an_error_and_keeps_the_expiry(redis_limits):

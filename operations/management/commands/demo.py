@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -45,7 +46,12 @@ class Command(BaseCommand):
         today = timezone.localdate()
         # Whole days ending yesterday, so the result does not depend on the hour it runs at.
         first_day = today - timedelta(days=days)
-        with FakeCamera(size=(width, height), frames=per_day) as fake:
+        # The fake camera listens on 127.0.0.1 only while this command runs (the camera is
+        # saved disabled), so loopback is allowed for this block whatever the setting says.
+        with (
+            override_settings(TIMELAPSER_CAMERA_ALLOW_LOOPBACK=True),
+            FakeCamera(size=(width, height), frames=per_day) as fake,
+        ):
             try:
                 camera = add_camera(
                     DEMO_NAME,

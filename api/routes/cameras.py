@@ -1,0 +1,113 @@
+"""Cameras: list, detail with health, latest image, capture now, test connection, still URL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.http import FileResponse, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from ninja import Router, Status
+from ninja.errors import AuthenticationError, HttpError
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from api import services, tokens
+from api.auth import BearerToken, require, still_url_auth
+from api.schemas import CameraOut, CaptureOut, ConnectionTestOut, StillUrlIn, StillUrlOut
+from cameras.models import Camera
+from captures.ingest import capture, grab_preview
+from common.paths import media_file
+from sharing.services import absolute_url
+
+router = Router(tags=["cameras"])
+_bearer = BearerToken()
+
+
+def _camera(camera_id: int) -> Camera:
+    return get_object_or_404(services.cameras_with_health(), pk=camera_id)
+
+
+@router.get("", response=list[CameraOut], summary="List cameras with their health")
+@paginate(LimitOffsetPagination)
+def list_cameras(request: HttpRequest, enabled: bool | None = None):
+    require(request, "cameras.view_camera")
+    cameras = services.cameras_with_health()
+    if enabled is not None:
+        cameras = cameras.filter(enabled=enabled)
+    return cameras
+
+
+@router.get("/{camera_id}", response=CameraOut, summary="One camera with its health")
+def get_camera(request: HttpRequest, camera_id: int):
+    require(request, "cameras.view_camera")
+    return _camera(camera_id)
+
+
+@router.get(
+    "/{camera_id}/latest.jpg",
+    auth=None,
+    summary="The camera's newest image",
+    description="A still-image URL: send `Authorization: Bearer TOKEN`, or use the `sig` value from "
+    "`POST /cameras/{id}/still-url` (for clients that cannot send headers, such as Home Assistant).",
+    openapi_extra={
+        "responses": {200: {"description": "The image", "content": {"image/jpeg": {}}}},
+        "security": [{"BearerToken": []}, {}],
+    },
+)
+def latest_jpg(request: HttpRequest, camera_id: int, sig: str = ""):
+    request.auth = _bearer(request) or still_url_auth(request, camera_id)
+    if not request.auth:
+        raise AuthenticationError
+    require(request, "captures.view_image")
+    camera = get_object_or_404(Camera, pk=camera_id)
+    image = services.latest_image(camera)
+    path = media_file(image.file_path) if image else None
+    if path is None:
+        raise HttpError(404, "This camera has no image yet.")
+    response = FileResponse(
+        path.open("rb"), content_type="image/png" if image.format == "PNG" else "image/jpeg"
+    )
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@router.post("/{camera_id}/still-url", response=StillUrlOut, summary="A signed, expiring latest.jpg URL")
+def still_url(request: HttpRequest, camera_id: int, body: StillUrlIn):
+    token = require(request, "captures.view_image")
+    camera = get_object_or_404(Camera, pk=camera_id)
+    value, expires = tokens.sign_still(camera.pk, token, timedelta(days=body.valid_days))
+    path = reverse("api:latest_jpg", args=[camera.pk])
+    return {"url": absolute_url(f"{path}?sig={value}"), "expires_at": expires}
+
+
+@router.post(
+    "/{camera_id}/capture",
+    response={201: CaptureOut, 502: CaptureOut},
+    summary="Capture an image now",
+)
+def capture_now(request: HttpRequest, camera_id: int):
+    require(request, "cameras.change_camera", write=True)
+    outcome = capture(get_object_or_404(Camera, pk=camera_id))
+    attempt = outcome.attempt
+    body = {
+        "ok": outcome.ok,
+        "status": attempt.status if attempt else "success",
+        "image_id": outcome.image.pk if outcome.image else None,
+        "duration_ms": attempt.duration_ms if attempt else None,
+        "message": "Captured." if outcome.ok else outcome.reason,
+    }
+    return Status(201 if outcome.ok else 502, body)
+
+
+@router.post("/{camera_id}/test", response=ConnectionTestOut, summary="Test the connection (stores nothing)")
+def test_connection(request: HttpRequest, camera_id: int):
+    require(request, "cameras.change_camera", write=True)
+    picture, latency_ms, reason = grab_preview(get_object_or_404(Camera, pk=camera_id))
+    return {
+        "ok": picture is not None,
+        "latency_ms": latency_ms,
+        "width": picture.width if picture else None,
+        "height": picture.height if picture else None,
+        "size_bytes": len(picture.data) if picture else None,
+        "message": reason or "The camera answered with an image.",
+    }

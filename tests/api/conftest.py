@@ -1,0 +1,98 @@
+"""API fixtures: operators with chosen permissions, their tokens, a client that sends them."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.fernet import Fernet
+from django.contrib.auth.models import Permission
+from django.test import Client
+
+from api import tokens
+from captures.fakecamera import FakeCamera
+
+
+@pytest.fixture(autouse=True)
+def api_settings(settings, data_dir):
+    settings.TIMELAPSER_SECRETS_KEYS = [Fernet.generate_key().decode()]
+    settings.TIMELAPSER_CAPTURE_DEADLINE = 5.0
+    settings.SITE_URL = "http://testserver"
+    return settings
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the default cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def make_user(db, django_user_model):
+    def _make(username: str = "operator", *perms: str, superuser: bool = False):
+        user = django_user_model.objects.create_user(
+            username, password="x", is_staff=True, is_superuser=superuser
+        )
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            user.user_permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        return django_user_model.objects.get(pk=user.pk)  # fresh permission cache
+
+    return _make
+
+
+class ApiClient:
+    """Django's test client with `Authorization: Bearer TOKEN` on every request; keeps every response."""
+
+    def __init__(self, raw: str | None):
+        self.client = Client()
+        self.raw = raw
+        self.responses = []
+
+    def _headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.raw}"} if self.raw else {}
+
+    def get(self, path: str, **params):
+        response = self.client.get(path, params, headers=self._headers())
+        self.responses.append(response)
+        return response
+
+    def post(self, path: str, body: dict | None = None):
+        response = self.client.post(
+            path, body or {}, content_type="application/json", headers=self._headers()
+        )
+        self.responses.append(response)
+        return response
+
+
+@pytest.fixture
+def api_as(make_user):
+    """api_as("cameras.view_camera", scope="read") -> (client, token row)."""
+
+    def _as(*perms: str, scope: str = "write", superuser: bool = False, username: str = "operator"):
+        user = make_user(username, *perms, superuser=superuser)
+        token, raw = tokens.issue(user, "test", scope)
+        return ApiClient(raw), token
+
+    return _as
+
+
+@pytest.fixture
+def admin_api(api_as):
+    client, _ = api_as(superuser=True, username="root")
+    return client
+
+
+@pytest.fixture
+def camera_server():
+    with FakeCamera(drip_delay=0.0) as server:
+        yield server
