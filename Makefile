@@ -9,7 +9,7 @@ export BIND ?= 127.0.0.1:8000
 export TIMELAPSER_CAMERA_ALLOW_LOOPBACK ?= 1
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/timelapser
 
-.PHONY: run test lint venv clean
+.PHONY: run run-full test lint venv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,18 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 
 venv: $(VENV)/.installed
 
+# The lean layout (Procfile.lean): three processes and the launcher, for a small host.
 run: venv
 	@$(BIN)/python -m timelapser.keygen
 	$(BIN)/python manage.py bootstrap
-	@echo "Starting web (http://$(BIND)), capture workers, render worker and beat. Ctrl-C stops all."
+	@echo "Starting web (http://$(BIND)), the capture worker with beat, and the render worker. Ctrl-C stops all."
+	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/python -P timelapser/launch.py Procfile.lean
+
+# The production layout (Procfile) on this one host, as `make run` started it before the lean one.
+run-full: venv
+	@$(BIN)/python -m timelapser.keygen
+	$(BIN)/python manage.py bootstrap
+	@echo "Starting the Procfile's web, two capture workers, render worker and beat. Ctrl-C stops all."
 	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start web worker worker2 renderer beat
 
 lint: venv

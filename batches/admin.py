@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+
 from django.contrib import admin, messages
 from django.http import Http404, HttpRequest, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from batches import lifecycle
 from batches.models import DaySegment, TimelapseBatch, TimelapseImage
+from batches.selection import BEST_FRAMES
 from common.paths import media_file
 from sharing.admin import create_share_from_batches
 from sharing.serving import file_response
@@ -33,29 +38,57 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
     search_fields = ["output_filename", "error_message"]
     list_select_related = ["camera"]
     actions = ["retry_failed", create_share_from_batches]
-    readonly_fields = [
-        "progress",
+    # What shares play and what the worker is doing now are separate: a re-render, a
+    # failure or a retry changes the attempt, never the published video (see lifecycle.complete).
+    published_fields = [
         "video",
+        "published_at",
+        "published_path",
+        "published_size_bytes",
+        "published_frames",
+        "published_day_overlay",
+        "published_day_range_start",
+        "published_day_range_end",
+        "retired_outputs",
+    ]
+    attempt_fields = [
+        "progress",
         "status",
         "started_at",
         "completed_at",
         "render_time",
         "video_length",
-        "file_size_bytes",
-        "output_filename",
-        "output_path",
         "frames_done",
         "total_frames",
         "attempts",
         "heartbeat_at",
         "error_message",
         "dropped_frames",
-        "selection",
+        "output_filename",
+        "output_path",
+        "file_size_bytes",
         "day_overlay_applied",
         "day_range_start",
         "day_range_end",
     ]
-    fields = ["camera", "batch_type", "generation_mode", "frame_rate", *readonly_fields]
+    readonly_fields = [*published_fields, *attempt_fields, "how_chosen", "best_frames"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "camera",
+                    "batch_type",
+                    "generation_mode",
+                    "frame_rate",
+                    "how_chosen",
+                    "best_frames",
+                ]
+            },
+        ),
+        ("Published video: what shares play", {"fields": published_fields}),
+        ("Current attempt", {"fields": attempt_fields}),
+    ]
 
     # duration_seconds is how long the render took, not how long the video plays: two
     # labelled figures so nobody mistakes one for the other.
@@ -118,9 +151,35 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
             return ""
         return (batch.error_message or "")[:200]
 
+    @admin.display(description="How the frames were chosen")
+    def how_chosen(self, batch: TimelapseBatch) -> str:
+        # The best-frame report has its own table below; the raw JSON would bury the rest.
+        shown = {key: value for key, value in (batch.selection or {}).items() if key != BEST_FRAMES}
+        return format_html(
+            '<pre class="batch-selection">{}</pre>', json.dumps(shown, indent=1, sort_keys=True)
+        )
+
+    @admin.display(description="Best frame of each day")
+    def best_frames(self, batch: TimelapseBatch) -> str:
+        report = (batch.selection or {}).get(BEST_FRAMES)
+        if not report:
+            return "—"
+        days = []
+        for day in report["days"]:
+            reasons = Counter(other["why"].split(" (")[0].split(";")[0] for other in day["others"])
+            days.append({
+                **day,
+                "summary": ", ".join(f"{count} {why}" for why, count in reasons.most_common()),
+                "picked": [{**pick, "url": _image_url(pick["image_id"]),
+                            "thumb": reverse("ops:thumbnail", args=[pick["image_id"]])} for pick in day["picked"]],
+                "others": [{**other, "url": _image_url(other["image_id"])} for other in day["others"]],
+            })  # fmt: skip
+        context = {"report": report, "days": days, "tz": batch.camera.timezone}
+        return render_to_string("batches/best_frames.html", context)
+
     @admin.display(description="Video")
     def video(self, batch: TimelapseBatch) -> str:
-        if not batch.output_path:
+        if not batch.published_path:
             return "—"
         url = reverse("admin:batches_timelapsebatch_video", args=[batch.pk])
         return format_html('<video controls preload="metadata" width="640" src="{}"></video>', url)
@@ -157,11 +216,15 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise Http404
         batch = get_object_or_404(TimelapseBatch, pk=batch_id)
-        video = media_file(batch.output_path)
+        video = media_file(batch.published_path)
         if video is None:
             raise Http404("No video for this batch")
         # Range requests, so the inline player can seek (Safari will not play without them).
         return file_response(request, video, "video/mp4")
+
+
+def _image_url(image_id: int) -> str:
+    return reverse("admin:captures_image_change", args=[image_id])
 
 
 @admin.register(TimelapseImage)

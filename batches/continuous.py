@@ -24,8 +24,10 @@ from PIL import Image as PILImage
 from batches import ffmpeg, lifecycle
 from batches.ffmpeg import RenderError
 from batches.frames import (
+    captions,
     check_frame,
     data_path,
+    day_range,
     day_runs,
     output_name,
     verify_frames,
@@ -33,6 +35,7 @@ from batches.frames import (
     videos_dir,
 )
 from batches.models import DaySegment, TimelapseBatch, TimelapseImage
+from batches.partials import partial_files
 from cameras.models import Camera
 from captures.models import Image
 from common.paths import relative_to_data, remove_media_file
@@ -168,7 +171,7 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
         at=Max("image__captured_at")
     )["at"]
     days = sorted(_dirty_days(batch, digest, tz))
-    if not days and batch.output_path and data_path(batch.output_path).is_file():
+    if not days and batch.published_path and data_path(batch.published_path).is_file():
         # Nothing new since the published video (a periodic run with no captures).
         now = timezone.now()
         lifecycle.still_ours(batch).update(status=Status.COMPLETED, completed_at=now, heartbeat_at=now,
@@ -178,10 +181,7 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
     segments_dir.mkdir(parents=True, exist_ok=True)
     # Only this batch renders this camera's segments (the claim guarantees one at a
     # time), so any partial file here is a killed attempt's leftover.
-    for old in [
-        *segments_dir.glob(".*.part"),
-        *videos_dir(camera).glob(f".*-continuous-{batch.pk}-*.part"),
-    ]:
+    for old in partial_files(batch):
         ffmpeg.remove_quietly(old)
     for day in days:
         start, end = _local_day_bounds(day, tz)
@@ -200,7 +200,14 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
         partial = target.with_name(f".{target.name}.{batch.pk}-{batch.attempts}.part")
         try:
             ffmpeg.encode(
-                [f.path for f in frames], partial, video, runs, _fresh(workdir, day), False, heartbeat
+                [f.path for f in frames],
+                partial,
+                video,
+                runs,
+                _fresh(workdir, day),
+                False,
+                heartbeat,
+                captions(frames, camera) if video.timestamp else None,
             )
             partial.replace(target)
         finally:
@@ -225,7 +232,6 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
         raise RenderError("No frames left to render for the continuous video.")
     # Every segment now carries the current settings, so the overlay is in all or none.
     overlay_applied = video.overlay and any(s.day_number is not None for s in segments)
-    previous = batch.output_path
     name = output_name(batch)
     final = videos_dir(camera) / name
     partial = final.with_name(f".{name}.part")
@@ -237,24 +243,24 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
         total = sum(s.frame_count for s in segments)
         if watermark_at:
             selection[WATERMARK] = watermark_at.isoformat()
-        day_numbers = [s.day_number for s in segments if s.day_number is not None]
+        first_day, last_day = day_range(s.day_number for s in segments)
+        # The superseded video is retired by complete() and removed after a grace period.
         published = lifecycle.complete(
             batch,
             partial,
             final,
             total,
             overlay_applied,
+            (first_day, last_day),
             selection=selection,
-            day_range_start=min(day_numbers, default=None),
-            day_range_end=max(day_numbers, default=None),
+            day_range_start=first_day,
+            day_range_end=last_day,
         )
     finally:
         ffmpeg.remove_quietly(partial)
-    if published and previous and previous != relative_to_data(final):
-        # Superseded: the new video is complete and recorded, so the old one can go.
-        remove_media_file(previous)
     old_prefix, new_prefix = batch.selection.get(PREFIX), selection.get(PREFIX)
     if published and old_prefix and old_prefix["path"] != (new_prefix or {}).get("path"):
+        # Only the renderer reads a prefix, and the next one starts after this commit.
         remove_media_file(old_prefix["path"])
 
 

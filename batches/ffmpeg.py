@@ -16,11 +16,16 @@ import re
 import signal
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import imageio_ffmpeg
+from django.conf import settings
+
+from batches import effects
+from batches.effects import Watermark
 
 FONTS_DIR = Path(__file__).resolve().parent / "fonts"
 FALLBACK_FONT = FONTS_DIR / "DejaVuSans-Bold.ttf"
@@ -62,9 +67,23 @@ class VideoSettings:
     crf: int
     # Day numbers count from this date, so changing it re-renders cached segments.
     day_origin: str = ""
+    # Finishing (batches/effects.py); the Day badge's style above is not one of these.
+    deflicker: bool = False
+    stabilize: bool = False
+    timestamp: bool = False
+    watermark: Watermark | None = None
 
     def digest(self) -> str:
-        return hashlib.sha256(json.dumps(self.__dict__, sort_keys=True, default=str).encode()).hexdigest()
+        values = {key: value for key, value in self.__dict__.items() if key not in FINISHING}
+        # Finishing options count only when on, so segments cached before they existed stay valid.
+        for key in FINISHING:
+            value = getattr(self, key)
+            if value:
+                values[key] = value.fingerprint() if isinstance(value, Watermark) else value
+        return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+
+
+FINISHING = ("deflicker", "stabilize", "timestamp", "watermark")
 
 
 def clean_style(style: dict | None) -> dict:
@@ -143,28 +162,87 @@ def _drawtext(video: VideoSettings, text: str, enable: str | None) -> str:
     return "drawtext=" + ":".join(options)
 
 
-def filter_chain(video: VideoSettings, day_runs: Sequence[tuple[int, int, int]]) -> str:
-    """Rotate, scale to the even output size in TV range, then draw "Day N" per run of frames.
-
-    day_runs are (first frame index, last frame index, day number). One static
-    drawtext per day, switched on by frame index, keeps each frame's text fixed
-    (cheaper than re-evaluating a text expression every frame).
-    """
+def _base_filters(video: VideoSettings) -> list[str]:
+    """Rotate, then scale to the even output size in TV range."""
     filters = _rotation_filters(video.rotation)
     # JPEGs are full-range BT.601; only the range changes (TV range for players).
     # Converting the matrix to BT.709 as well cost 14% of the encode at 1080p, so
-    # the output keeps BT.601 and says so. setparams only labels the frames: the
-    # same labels given as output options (-colorspace ...) made ffmpeg insert a
-    # second conversion pass (measured: 24.3 s CPU against 20.0 s for 300 frames).
+    # the output keeps BT.601 and says so.
     filters.append(f"scale={video.width}:{video.height}:flags=bicubic:out_range=tv")
-    filters.append("format=yuv420p")
+    return filters
+
+
+def _caption_filter(video: VideoSettings, first_caption: str) -> str:
+    """The timestamp caption beside the Day badge: same corner, the next line inwards."""
+    style = dict(video.style)
+    font_size, margin = badge_geometry(video)
+    size = max(8, round(font_size * effects.CAPTION_SCALE))
+    pad = max(2, size // 4)
+    inset = margin + pad
+    # With the badge on, the caption sits one badge height (text + both paddings) further in.
+    offset = font_size + 2 * max(2, font_size // 4) + margin // 2 if video.overlay else 0
+    x = str(inset) if video.position.endswith("left") else f"w-tw-{inset}"
+    y = str(inset + offset) if video.position.startswith("top") else f"h-th-{inset + offset}"
+    return effects.CAPTION_FILTER_NAME + "=" + ":".join([
+        "fontfile=font.ttf",
+        effects.caption_text(first_caption),
+        f"fontsize={size}",
+        f"fontcolor={style['font_color']}",
+        "box=1",
+        f"boxcolor={style['background_color']}@{style['background_opacity']:.3f}",
+        f"boxborderw={pad}",
+        f"x={x}",
+        f"y={y}",
+    ])  # fmt: skip
+
+
+def _label_filters(
+    video: VideoSettings, day_runs: Sequence[tuple[int, int, int]], captions: Sequence[str] | None
+) -> list[str]:
+    """Day N per run of frames, the timestamp caption, then the colour labels."""
+    filters = []
     if video.overlay:
         if len(day_runs) == 1:
             filters.append(_drawtext(video, f"Day {day_runs[0][2]}", None))
         else:
             filters.extend(_drawtext(video, f"Day {day}", f"between(n,{a},{b})") for a, b, day in day_runs)
+    if video.timestamp and captions:
+        filters.append(f"sendcmd=f={effects.CAPTIONS_FILE}")
+        filters.append(_caption_filter(video, captions[0]))
+    # setparams only labels the frames: the same labels given as output options
+    # (-colorspace ...) made ffmpeg insert a second conversion pass (measured:
+    # 24.3 s CPU against 20.0 s for 300 frames).
     filters.append("setparams=range=tv:colorspace=smpte170m:color_primaries=bt709:color_trc=bt709")
-    return ",".join(filters)
+    return filters
+
+
+def filter_chain(
+    video: VideoSettings,
+    day_runs: Sequence[tuple[int, int, int]],
+    frame_count: int,
+    captions: Sequence[str] | None = None,
+) -> str:
+    """The whole per-frame graph: rotate, scale, stabilize, deflicker, logo, Day N, caption.
+
+    day_runs are (first frame index, last frame index, day number). One static
+    drawtext per day, switched on by frame index, keeps each frame's text fixed
+    (cheaper than re-evaluating a text expression every frame). Without a logo
+    the graph is one chain for -vf; with one it reads the logo as input 1.
+    """
+    filters = _base_filters(video)
+    if video.stabilize:
+        filters.append(effects.STABILIZE_TRANSFORM)
+    filters.append("format=yuv420p")
+    # After the range change, before anything is drawn: the badge and logo keep their brightness.
+    if video.deflicker and (evening := effects.deflicker(frame_count)):
+        filters.append(evening)
+    labels = _label_filters(video, day_runs, captions)
+    if not video.watermark:
+        return ",".join(filters + labels)
+    _, margin = badge_geometry(video)
+    logo = effects.logo_chain(video.watermark, video.width)
+    overlay = effects.logo_overlay(video.watermark, margin)
+    return f"[0:v]{','.join(filters)}[frames];[1:v]{logo}[logo];[frames][logo]{overlay},{','.join(labels)}"
 
 
 def _die_with_parent() -> None:
@@ -198,6 +276,13 @@ def _run(
         process = subprocess.Popen(
             command, cwd=cwd, stdout=subprocess.PIPE, stderr=stderr, text=True, preexec_fn=_die_with_parent
         )
+        # Celery enforces task time limits only in its prefork pool; the lean layout's render
+        # worker is a solo pool, so ffmpeg keeps to the task limit itself: nothing runs forever.
+        limit = settings.CELERY_TASK_TIME_LIMIT
+        overran = threading.Event()
+        watchdog = threading.Timer(limit, lambda: (overran.set(), process.kill()))
+        watchdog.daemon = True
+        watchdog.start()
         try:
             assert process.stdout is not None
             for line in process.stdout:
@@ -210,6 +295,10 @@ def _run(
             process.kill()
             process.wait()
             raise
+        finally:
+            watchdog.cancel()
+        if overran.is_set():
+            raise RenderError(f"ffmpeg ran longer than the {limit} s time limit and was stopped.")
         if code != 0:
             stderr.seek(0)
             lines = [ln.strip() for ln in stderr.read().decode(errors="replace").splitlines() if ln.strip()]
@@ -226,19 +315,37 @@ def encode(
     workdir: Path,
     faststart: bool = True,
     on_progress: Callable[[int], None] | None = None,
+    captions: Sequence[str] | None = None,
 ) -> None:
     """Encode exactly these frames, in this order, one video frame each, into `output` (MP4).
 
     The frames are linked as 000001.jpg... so ffmpeg's image2 demuxer reads one
     packet per file at a constant rate, and -fps_mode passthrough forbids the
-    muxer from dropping or duplicating any of them.
+    muxer from dropping or duplicating any of them. `captions` (one per frame)
+    are drawn when video.timestamp is on.
     """
     for i, frame in enumerate(frames, start=1):
         (workdir / f"{i:06d}.jpg").symlink_to(frame)
     (workdir / "font.ttf").symlink_to(font_file(dict(video.style)["font_family"]))
+    source = ["-framerate", str(video.fps), "-start_number", "1", "-i", "%06d.jpg"]
+    if video.stabilize:
+        # Pass 1 only measures the shake; it writes transforms.trf for the encode's vidstabtransform.
+        detect = ",".join([*_base_filters(video), effects.STABILIZE_DETECT])
+        # Progress stays at 0 through it, but the heartbeat goes on: a long first pass
+        # must not look like a dead worker to the stale-render recovery.
+        keep_alive = (lambda _frames: on_progress(0)) if on_progress else None
+        _run([*source, "-vf", detect, "-f", "null", "-"], workdir, keep_alive)
+    if video.timestamp and captions:
+        (workdir / effects.CAPTIONS_FILE).write_text(effects.caption_commands(captions, video.fps))
+    graph = filter_chain(video, day_runs, len(frames), captions)
+    if video.watermark:
+        (workdir / "logo.png").symlink_to(video.watermark.path)
+        source += ["-i", "logo.png"]
+        graph_args = ["-filter_complex", graph]
+    else:
+        graph_args = ["-vf", graph]
     args = [
-        "-framerate", str(video.fps), "-start_number", "1", "-i", "%06d.jpg",
-        "-vf", filter_chain(video, day_runs),
+        *source, *graph_args,
         "-fps_mode", "passthrough",
         "-c:v", "libx264", "-preset", video.preset, "-crf", str(video.crf),
         "-an",

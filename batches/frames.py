@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
+import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,9 +21,10 @@ from django.utils.text import slugify
 from PIL import Image as PILImage
 
 from batches import ffmpeg
+from batches.effects import Watermark
 from batches.ffmpeg import RenderError, VideoSettings
 from batches.lifecycle import Heartbeat
-from batches.models import TimelapseBatch, TimelapseImage
+from batches.models import RenderSettings, TimelapseBatch, TimelapseImage
 from cameras.models import Camera
 from common.paths import UnsafePath, media_path
 
@@ -130,7 +132,10 @@ def _drop(batch: TimelapseBatch, dropped: list[dict]) -> None:
     log.warning("Batch %s: %d frame(s) left out by the integrity check", batch.pk, len(dropped))
 
 
-def video_settings(camera: Camera, first_frame: Path | tuple[int, int], fps: int) -> VideoSettings:
+def video_settings(
+    camera: Camera, first_frame: Path | tuple[int, int], fps: int, selection: dict | None = None
+) -> VideoSettings:
+    """What a render of this camera's frames looks like; a batch's selection may override finishing."""
     if isinstance(first_frame, Path):
         with PILImage.open(first_frame) as image:
             size = image.size
@@ -138,6 +143,14 @@ def video_settings(camera: Camera, first_frame: Path | tuple[int, int], fps: int
         size = first_frame
     width, height = ffmpeg.output_size(*size, camera.rotation, camera.render_max_width)
     style = ffmpeg.clean_style(camera.day_overlay_style)
+    finishing = RenderSettings.for_camera(camera)
+    selection = selection or {}
+
+    def chosen(option: str) -> bool:
+        # None (or absent, in batches made before the option existed) means the camera's default.
+        value = selection.get(option)
+        return bool(getattr(finishing, option) if value is None else value)
+
     return VideoSettings(
         width=width,
         height=height,
@@ -149,7 +162,33 @@ def video_settings(camera: Camera, first_frame: Path | tuple[int, int], fps: int
         preset=settings.TIMELAPSER_RENDER_PRESET,
         crf=settings.TIMELAPSER_RENDER_CRF,
         day_origin=str(camera.day_counter_start_date or ""),
+        deflicker=chosen("deflicker"),
+        stabilize=chosen("stabilize"),
+        timestamp=finishing.timestamp_caption,
+        watermark=watermark_of(finishing),
     )
+
+
+def watermark_of(finishing: RenderSettings) -> Watermark | None:
+    """The camera's logo, checked like every stored path; a missing file is a RenderError, not a bare video."""
+    if not finishing.watermark_path:
+        return None
+    path = data_path(finishing.watermark_path)
+    if not path.is_file():
+        raise RenderError("The camera's watermark logo is missing on disk; upload it again or remove it.")
+    return Watermark(
+        path=str(path),
+        sha256=sha256_file(path),
+        corner=finishing.watermark_position,
+        width_percent=finishing.watermark_width_percent,
+        opacity=finishing.watermark_opacity,
+    )
+
+
+def captions(frames: list[Frame], camera: Camera) -> list[str]:
+    """Each frame's capture time as the timestamp caption shows it, in the camera's time zone."""
+    tz = zoneinfo.ZoneInfo(camera.timezone)
+    return [f.captured_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") for f in frames]
 
 
 def day_runs(frames: list[Frame]) -> list[tuple[int, int, int]]:
@@ -182,8 +221,16 @@ def workdir_for(batch: TimelapseBatch) -> Path:
 
 
 def output_name(batch: TimelapseBatch) -> str:
+    """A new name for every render, never the name of a published file.
+
+    The published file is never overwritten in place: a share streaming it keeps
+    reading it, and the switch to the new file is the row update in
+    lifecycle.complete(). The old one is retired, then removed after a grace period.
+    """
     slug = slugify(batch.camera.name) or "camera"
-    if batch.batch_type == TimelapseBatch.BatchType.CONTINUOUS:
-        # A new name per update: a viewer streaming the previous file keeps it until it is replaced.
-        return f"{slug}-continuous-{batch.pk}-{timezone.now():%Y%m%d-%H%M%S-%f}.mp4"
-    return f"{slug}-{batch.batch_type}-{batch.pk}.mp4"
+    return f"{slug}-{batch.batch_type}-{batch.pk}-{timezone.now():%Y%m%d-%H%M%S-%f}.mp4"
+
+
+def day_range(day_numbers) -> tuple[int | None, int | None]:
+    numbers = [n for n in day_numbers if n is not None]
+    return (min(numbers), max(numbers)) if numbers else (None, None)

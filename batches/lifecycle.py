@@ -26,7 +26,7 @@ from django.utils import timezone
 from batches.models import TimelapseBatch
 from batches.partials import remove_partial_files
 from batches.signals import render_completed, render_failed
-from common.paths import relative_to_data
+from common.paths import relative_to_data, remove_media_files
 
 log = logging.getLogger(__name__)
 Status = TimelapseBatch.Status
@@ -164,32 +164,96 @@ def _requeue_lost_pending(now: datetime) -> list[int]:
     return requeued
 
 
-def complete(batch: TimelapseBatch, partial: Path, final: Path, frames: int, overlay: bool, **extra) -> bool:
-    """Publish the finished file under its name and mark the batch completed, if still ours.
+def complete(
+    batch: TimelapseBatch,
+    partial: Path,
+    final: Path,
+    frames: int,
+    overlay: bool,
+    day_range: tuple[int | None, int | None],
+    **extra,
+) -> bool:
+    """Publish the finished file under its new name and mark the batch completed, if still ours.
 
     The row lock makes "still ours" and the rename one step: a worker that was
-    given up on can never put its file over the replacement attempt's.
+    given up on can never put its file over the replacement attempt's. The
+    published_* fields switch in the same transaction, so a share reads either
+    the old video's path, size and facts or the new one's, never a mix. `final`
+    is always a new name (frames.output_name): the old file stays untouched for
+    the responses still reading it, and is retired (see remove_retired_outputs).
     """
+    path = relative_to_data(final)
     with transaction.atomic():
-        mine = still_ours(batch).select_for_update().exists()
-        if not mine:
+        row = still_ours(batch).select_for_update().values("published_path", "retired_outputs").first()
+        if row is None:
             log.warning("Batch %s was taken over while rendering; discarding this result", batch.pk)
             return False
         partial.replace(final)
         now = timezone.now()
+        size = final.stat().st_size
+        retired = list(row["retired_outputs"] or [])
+        if row["published_path"] and row["published_path"] != path:
+            retired.append({"path": row["published_path"], "retired_at": now.isoformat()})
+        first_day, last_day = day_range
         still_ours(batch).update(
             status=Status.COMPLETED,
             completed_at=now,
             heartbeat_at=now,
             duration_seconds=(now - batch.started_at).total_seconds(),
-            file_size_bytes=final.stat().st_size,
+            file_size_bytes=size,
             output_filename=final.name,
-            output_path=relative_to_data(final),
+            output_path=path,
             frames_done=frames,
             total_frames=frames,
             day_overlay_applied=overlay,
             error_message=None,
+            published_path=path,
+            published_size_bytes=size,
+            published_at=now,
+            published_frames=frames,
+            published_day_overlay=overlay,
+            published_day_range_start=first_day,
+            published_day_range_end=last_day,
+            retired_outputs=retired,
             **extra,
         )
         transaction.on_commit(lambda: render_completed.send(sender=TimelapseBatch, batch=batch))
+    remove_retired_outputs(TimelapseBatch.objects.filter(pk=batch.pk))
     return True
+
+
+def retirement_cutoff(now: datetime | None = None) -> datetime:
+    """Files replaced before this time can no longer be in any response's way."""
+    return (now or timezone.now()) - timedelta(seconds=settings.TIMELAPSER_RETIRED_OUTPUT_GRACE_SECONDS)
+
+
+def remove_retired_outputs(batches=None, now: datetime | None = None) -> int:
+    """Delete the replaced videos whose grace period is over; returns how many files went.
+
+    Why a grace period and not unlink at once: a response that already has the
+    old file open keeps reading it after an unlink (POSIX frees the inode when
+    the last descriptor closes), but a request that read the old published_path
+    a moment before the switch opens the file a moment after it, and behind
+    nginx (SHARING_FILE_OFFLOAD) the proxy opens it later still. The grace
+    period (TIMELAPSER_RETIRED_OUTPUT_GRACE_SECONDS) is far longer than either gap.
+    Called after each publish and by the cleanup, so a camera that stops
+    rendering loses its old files too.
+    """
+    cutoff = retirement_cutoff(now)
+    batches = TimelapseBatch.objects.all() if batches is None else batches
+    removable: list[str] = []
+    for pk in batches.filter(retired_outputs__isnull=False).values_list("pk", flat=True):
+        with transaction.atomic():
+            batch = TimelapseBatch.objects.select_for_update().filter(pk=pk).first()
+            retired = list(batch.retired_outputs or []) if batch else []
+            expired = [r for r in retired if datetime.fromisoformat(r["retired_at"]) < cutoff]
+            if not expired:
+                continue
+            kept = [r for r in retired if r not in expired]
+            TimelapseBatch.objects.filter(pk=pk).update(retired_outputs=kept or None)
+            removable += [r["path"] for r in expired]
+    # Never a file a batch still publishes (an operator's hand-edited row, a shared path).
+    in_use = set(
+        TimelapseBatch.objects.filter(published_path__in=removable).values_list("published_path", flat=True)
+    )
+    return remove_media_files(p for p in removable if p not in in_use)

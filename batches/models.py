@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -54,6 +55,26 @@ class TimelapseBatch(models.Model):
     # Bumped while rendering; a processing batch whose heartbeat stops lost its worker.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
 
+    # --- Not in the seed: what the public sees ---
+    # status, started_at, completed_at, frames_done and error_message describe the
+    # current attempt. The published_* fields describe the last video that was
+    # completed, and change only in lifecycle.complete(), in the transaction that
+    # renames the new file into place. Sharing reads only these, so a batch that is
+    # pending, processing, failed or retried keeps playing its last video and
+    # switches to the next one in one step. The facts are those of that video's own
+    # frames. All nullable: "nothing published yet" (and SQLite adds nullable columns
+    # without rebuilding the table, which would drop its ON DELETE triggers).
+    published_path = models.TextField(null=True, blank=True)
+    published_size_bytes = models.BigIntegerField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_frames = models.IntegerField(null=True, blank=True)
+    published_day_overlay = models.BooleanField(null=True, blank=True)
+    published_day_range_start = models.IntegerField(null=True, blank=True)
+    published_day_range_end = models.IntegerField(null=True, blank=True)
+    # Files this batch published before, kept for a grace period after they were
+    # replaced (see lifecycle.remove_retired_outputs): [{"path": ..., "retired_at": ISO time}].
+    retired_outputs = models.JSONField(null=True, blank=True)
+
     class Meta:
         db_table = "timelapse_batches"
         ordering = ["-created_at"]
@@ -66,6 +87,12 @@ class TimelapseBatch(models.Model):
                 fields=["status", "created_at"],
                 name="idx_batches_pending",
                 condition=models.Q(status="pending"),
+            ),
+            # The share page's question: a camera's newest published continuous video.
+            models.Index(
+                fields=["camera", "-published_at"],
+                name="idx_batches_published_live",
+                condition=models.Q(batch_type="continuous", published_path__isnull=False),
             ),
         ]
         constraints = [
@@ -89,6 +116,15 @@ class TimelapseBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_batch_type_display()} #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_published(self) -> bool:
+        return bool(self.published_path)
+
+    @property
+    def published_seconds(self) -> float | None:
+        """How long the published video plays."""
+        return self.published_frames / self.frame_rate if self.published_frames else None
 
     @property
     def progress_percent(self) -> int:
@@ -167,3 +203,59 @@ class DaySegment(models.Model):
 
     def __str__(self) -> str:
         return f"camera {self.camera_id} {self.local_date}"
+
+
+class RenderSettings(models.Model):
+    """A camera's render defaults beyond the Day badge (not in the seed); no row means all off.
+
+    Kept beside the batches rather than on `cameras`: only rendering reads them,
+    and a new column on `cameras` would make SQLite rebuild that table and drop
+    the ON DELETE triggers other apps hang on it.
+    """
+
+    class Corner(models.TextChoices):
+        TOP_LEFT = "top-left", "Top left"
+        TOP_RIGHT = "top-right", "Top right"
+        BOTTOM_LEFT = "bottom-left", "Bottom left"
+        BOTTOM_RIGHT = "bottom-right", "Bottom right"
+
+    camera = models.OneToOneField(
+        "cameras.Camera", on_delete=models.DO_NOTHING, primary_key=True, related_name="render_settings"
+    )
+    # Defaults; a batch may override deflicker and stabilize (`manage.py render --deflicker`).
+    deflicker = models.BooleanField(
+        default=False, help_text="Even out brightness changes from frame to frame (auto exposure, clouds)."
+    )
+    stabilize = models.BooleanField(
+        default=False, help_text="Two-pass stabilization for a camera on a shaky mount; renders take longer."
+    )
+    timestamp_caption = models.BooleanField(
+        default=False,
+        help_text="Draw each frame's date and time (camera time zone) beside the Day badge.",
+    )
+    # A PNG under DATA_DIR/branding, written by the upload (batches/watermark.py), never typed.
+    watermark_path = models.TextField(null=True, blank=True, editable=False)
+    watermark_position = models.CharField(max_length=20, choices=Corner, default=Corner.TOP_RIGHT)
+    watermark_width_percent = models.PositiveSmallIntegerField(
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Logo width as a percentage of the video's width.",
+    )
+    watermark_opacity = models.FloatField(
+        default=0.8,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="0 (invisible) to 1 (opaque).",
+    )
+
+    class Meta:
+        db_table = "camera_render_settings"
+        verbose_name = "render settings"
+        verbose_name_plural = "render settings"
+
+    def __str__(self) -> str:
+        return f"render settings of camera {self.camera_id}"
+
+    @classmethod
+    def for_camera(cls, camera) -> RenderSettings:
+        """The camera's row, or an unsaved one with every option off."""
+        return cls.objects.filter(camera=camera).first() or cls(camera=camera)

@@ -20,9 +20,10 @@ from common.paths import relative_to_data, remove_media_files
 def partial_files(batch: TimelapseBatch) -> list[Path]:
     """Every `.part` file of this batch's renders, whichever attempt wrote it.
 
-    The names, as render.py and continuous.py write them:
-    videos/<camera>/.<slug>-<type>-<id>.mp4.<attempt>.part (plain batches),
-    videos/<camera>/.<slug>-continuous-<id>-<time>.mp4.part and
+    The names, as render.py and continuous.py write them (every render has a new
+    name, frames.output_name): videos/<camera>/.<slug>-<type>-<id>-<time>.mp4.<attempt>.part
+    (plain batches; .<slug>-<type>-<id>.mp4.<attempt>.part before renders were
+    named by time), videos/<camera>/.<slug>-continuous-<id>-<time>.mp4.part and
     segments/<camera>/.*.part (a camera's one continuous batch renders its day
     segments and prefix there). Matched without the slug: the camera may have
     been renamed since.
@@ -34,7 +35,8 @@ def partial_files(batch: TimelapseBatch) -> list[Path]:
             *videos.glob(f".*-continuous-{batch.pk}-*.part"),
             *(data / "segments" / str(batch.camera_id)).glob(".*.part"),
         ]
-    return list(videos.glob(f".*-{batch.batch_type}-{batch.pk}.mp4.*.part"))
+    kind = f"{batch.batch_type}-{batch.pk}"
+    return [*videos.glob(f".*-{kind}-*.part"), *videos.glob(f".*-{kind}.mp4.*.part")]
 
 
 def remove_partial_files(batch: TimelapseBatch) -> int:

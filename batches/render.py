@@ -12,9 +12,19 @@ from pathlib import Path
 
 from batches import continuous, ffmpeg
 from batches.ffmpeg import RenderError
-from batches.frames import day_runs, output_name, verify_frames, video_settings, videos_dir, workdir_for
+from batches.frames import (
+    captions,
+    day_range,
+    day_runs,
+    output_name,
+    verify_frames,
+    video_settings,
+    videos_dir,
+    workdir_for,
+)
 from batches.lifecycle import Heartbeat, claim, complete, fail
 from batches.models import TimelapseBatch
+from batches.partials import partial_files
 
 log = logging.getLogger(__name__)
 Status = TimelapseBatch.Status
@@ -56,15 +66,24 @@ def _render_frames(batch: TimelapseBatch, workdir: Path) -> None:
             f"No frames left to render: all {len(batch.dropped_frames)} were dropped by the integrity "
             "check (see dropped frames)."
         )
-    video = video_settings(batch.camera, frames[0].path, batch.frame_rate)
+    video = video_settings(batch.camera, frames[0].path, batch.frame_rate, batch.selection)
     name = output_name(batch)
     final = videos_dir(batch.camera) / name
-    partial = final.with_name(f".{name}.{batch.attempts}.part")
-    for old in final.parent.glob(f".{name}.*.part"):
+    for old in partial_files(batch):
         ffmpeg.remove_quietly(old)
+    partial = final.with_name(f".{name}.{batch.attempts}.part")
     runs = day_runs(frames)
     try:
-        ffmpeg.encode([f.path for f in frames], partial, video, runs, workdir, on_progress=heartbeat)
-        complete(batch, partial, final, len(frames), video.overlay and bool(runs))
+        ffmpeg.encode(
+            [f.path for f in frames],
+            partial,
+            video,
+            runs,
+            workdir,
+            on_progress=heartbeat,
+            captions=captions(frames, batch.camera) if video.timestamp else None,
+        )
+        days = day_range(f.day_number for f in frames)
+        complete(batch, partial, final, len(frames), video.overlay and bool(runs), days)
     finally:
         ffmpeg.remove_quietly(partial)

@@ -11,9 +11,14 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max, Min
 
+from batches import bestframe
 from batches.models import TimelapseBatch, TimelapseImage
 from cameras.models import Camera
 from captures.models import Image
+
+# Kept in the batch's selection: which frame won each day and why the others lost.
+BEST_FRAMES = "best_frames"
+DEFAULT_AROUND = time(12, 0)
 
 
 class SelectionError(ValueError):
@@ -35,6 +40,13 @@ class Selection:
     fps: int = 30
     # "Make it 60 s long": fps * target_seconds frames, sampled evenly per day.
     target_seconds: float | None = None
+    # Finishing for this batch; None takes the camera's render settings.
+    deflicker: bool | None = None
+    stabilize: bool | None = None
+    # Best frame of the day (batches/bestframe.py): N frames a day from around this time.
+    best_per_day: int | None = None
+    around: time | None = None
+    window_hours: float = 2.0
 
     def validate(self) -> None:
         if not 1 <= self.fps <= 240:
@@ -49,6 +61,23 @@ class Selection:
             raise SelectionError(f"Minimum quality must be 0..100, not {self.min_quality}.")
         if self.target_seconds is not None and self.target_seconds <= 0:
             raise SelectionError("Target length must be positive.")
+        if self.best_per_day is not None:
+            self._validate_best_per_day()
+        elif self.around is not None:
+            raise SelectionError("A time of day (--around) is for best frame of the day (--best-per-day N).")
+
+    def _validate_best_per_day(self) -> None:
+        if not 1 <= self.best_per_day <= 24:
+            raise SelectionError(f"Best frames per day must be between 1 and 24, not {self.best_per_day}.")
+        if not 0 < self.window_hours <= 12:
+            raise SelectionError(
+                f"The window around the time of day must be 0-12 hours, not {self.window_hours}."
+            )
+        if self.time_from is not None or self.target_seconds is not None:
+            raise SelectionError(
+                "Best frame of the day chooses by its own window (--around): "
+                "leave out the time-of-day window and the target length."
+            )
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -122,11 +151,24 @@ def create_batch(
 ) -> TimelapseBatch:
     """A pending batch holding the selected images in captured_at order (one transaction)."""
     rows = candidate_images(camera, selection)
+    report = None
     if selection.target_seconds:
         rows = sample_evenly(rows, max(1, round(selection.target_seconds * selection.fps)), camera.timezone)
+    if selection.best_per_day and rows:
+        if selection.around is None:
+            selection.around = DEFAULT_AROUND
+        rows, report = bestframe.pick(
+            rows, camera.timezone, selection.best_per_day, selection.around, selection.window_hours
+        )
+        if not rows:
+            raise SelectionError(
+                f"No usable frame of camera {camera.name!r} within {selection.window_hours:g} h of "
+                f"{selection.around:%H:%M} on any day: every candidate was dark, blank, frozen, blurred "
+                "or low in contrast."
+            )
     if not rows:
         raise SelectionError(f"No images of camera {camera.name!r} match this selection.")
-    return _create(camera, [pk for pk, _ in rows], selection, batch_type, generation_mode)
+    return _create(camera, [pk for pk, _ in rows], selection, batch_type, generation_mode, report=report)
 
 
 def create_batch_from_images(
@@ -164,10 +206,13 @@ def _create(
     batch_type: str,
     generation_mode: str,
     by_hand: bool = False,
+    report: dict | None = None,
 ) -> TimelapseBatch:
     selection_json = selection.as_json()
     if by_hand:
         selection_json["image_ids"] = len(image_ids)
+    if report is not None:
+        selection_json[BEST_FRAMES] = report
     with transaction.atomic():
         batch = TimelapseBatch.objects.create(
             camera=camera,

@@ -6,12 +6,14 @@ database and data dir in a temp folder (BENCH_DATABASE_URL picks another databas
   render_peak_rss_mb        peak RSS of this process + ffmpeg children, 300 frames
   render_peak_rss_3000_mb   the same for 3,000 frames
   continuous_update_ratio   1 new day on top of 100 days / on top of 1 day
-BENCH_ONLY=render,continuous,long picks parts; BENCH_LONG_FRAMES (3000) sizes the long run.
+  render_quality_fps_ratio  ours with deflicker, Day badge and a watermark logo / bare ffmpeg, same frames
+BENCH_ONLY=render,continuous,long,quality picks parts; BENCH_LONG_FRAMES (3000) sizes the long run.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -44,8 +46,14 @@ from django.core.management import call_command  # noqa: E402
 from PIL import Image as PILImage  # noqa: E402
 from PIL import ImageDraw  # noqa: E402
 
-from batches import continuous, ffmpeg, frames, render  # noqa: E402
-from batches.models import TimelapseBatch  # noqa: E402
+from batches import (  # noqa: E402
+    continuous,
+    ffmpeg,
+    frames,
+    render,
+    watermark,
+)
+from batches.models import RenderSettings, TimelapseBatch  # noqa: E402
 from batches.selection import Selection, create_batch  # noqa: E402
 from cameras.models import Camera  # noqa: E402
 from captures.models import Image  # noqa: E402
@@ -53,6 +61,8 @@ from captures.models import Image  # noqa: E402
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 LONG_FRAMES = int(os.environ.get("BENCH_LONG_FRAMES", "3000"))
 START = datetime(2026, 1, 1, 6, tzinfo=UTC)
+# Under images/: the render reads frames only from inside the media folders (common/paths.py).
+FRAMES_DIR = Path(settings.DATA_DIR) / "images" / "bench-frames"
 
 
 def rss_kb(pid: int) -> int:
@@ -171,7 +181,7 @@ def time_bare(folder: Path, out: Path) -> float:
 
 
 def bench_render() -> tuple[Camera, list]:
-    folder = Path(settings.DATA_DIR) / "frames"
+    folder = FRAMES_DIR
     files = make_frames(folder, 300)
     camera = overlay_camera("bench-300")
     add_images(camera, files, 300, START, per_day=100)  # 3 days: three Day N badges
@@ -202,6 +212,53 @@ def bench_long(files) -> None:
     print(f"render_peak_rss_{LONG_FRAMES}_mb={peak.mb:.0f}")
 
 
+def logo_png() -> bytes:
+    """A 400x200 logo with soft transparency, like a real one (the alpha matters to the overlay)."""
+    logo = PILImage.new("RGBA", (400, 200), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(logo)
+    draw.ellipse([0, 0, 199, 199], fill=(240, 180, 20, 220))
+    draw.rectangle([210, 60, 399, 140], fill=(255, 255, 255, 160))
+    buffer = io.BytesIO()
+    logo.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def cpu_seconds() -> float:
+    """User + system CPU of this process and its finished children (ffmpeg): steady on a shared machine."""
+    mine, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return mine.ru_utime + mine.ru_stime + children.ru_utime + children.ru_stime
+
+
+def bench_quality(files) -> None:
+    """Finishing costs little: deflicker + badge + logo in the one encode against bare ffmpeg.
+
+    Wall time on a busy 2-core machine swings with the neighbours; CPU seconds
+    (ours includes the Python around ffmpeg) are printed beside it.
+    """
+    folder = FRAMES_DIR
+    camera = overlay_camera("bench-quality")
+    finishing = RenderSettings(camera=camera, deflicker=True, watermark_position="top-left")
+    watermark.store(finishing, logo_png())
+    finishing.save()
+    add_images(camera, files, 300, START, per_day=100)
+    ours, bare, ours_cpu, bare_cpu = [], [], [], []
+    for _ in range(ROUNDS):
+        before = cpu_seconds()
+        bare.append(time_bare(folder, WORK / "bare.mp4"))
+        bare_cpu.append(cpu_seconds() - before)
+        before = cpu_seconds()
+        elapsed, batch = time_ours(camera)
+        ours_cpu.append(cpu_seconds() - before)
+        ours.append(elapsed)
+        frames.data_path(batch.output_path).unlink()
+    print(f"render_quality_seconds_ours={statistics.median(ours):.2f}")
+    print(f"render_quality_seconds_bare={statistics.median(bare):.2f}")
+    print(f"render_quality_fps_ratio={statistics.median(bare) / statistics.median(ours):.3f}")
+    print(f"render_quality_cpu_seconds_ours={statistics.median(ours_cpu):.2f}")
+    print(f"render_quality_cpu_seconds_bare={statistics.median(bare_cpu):.2f}")
+    print(f"render_quality_cpu_ratio={statistics.median(bare_cpu) / statistics.median(ours_cpu):.3f}")
+
+
 def timed_update(camera: Camera) -> float:
     started = time.perf_counter()
     batch = render.render_batch(continuous.request_update(camera, queue=False).pk)
@@ -211,7 +268,7 @@ def timed_update(camera: Camera) -> float:
 
 
 def bench_continuous() -> None:
-    folder = Path(settings.DATA_DIR) / "frames-720"
+    folder = FRAMES_DIR.with_name("bench-frames-720")
     files = make_frames(folder, 30, size=(1280, 720))
     short, long = overlay_camera("bench-1-day"), overlay_camera("bench-100-days")
     for camera in (short, long):
@@ -239,7 +296,7 @@ def main() -> None:
     print(f"preset={settings.TIMELAPSER_RENDER_PRESET}")
     print(f"cpus={os.cpu_count()}")
     print(f"load_average_before={os.getloadavg()[0]:.1f}")
-    parts = os.environ.get("BENCH_ONLY", "render,continuous,long").split(",")
+    parts = os.environ.get("BENCH_ONLY", "render,continuous,long,quality").split(",")
     files = None
     if "render" in parts:
         _, files = bench_render()
@@ -247,8 +304,12 @@ def main() -> None:
     if "continuous" in parts:
         bench_continuous()
         sys.stdout.flush()
+    if "quality" in parts:
+        files = files or make_frames(FRAMES_DIR, 300)
+        bench_quality(files)
+        sys.stdout.flush()
     if "long" in parts:
-        bench_long(files or make_frames(Path(settings.DATA_DIR) / "frames", 300))
+        bench_long(files or make_frames(FRAMES_DIR, 300))
 
 
 if __name__ == "__main__":

@@ -86,6 +86,8 @@ for n, path in enumerate(sys.argv[1:]):
         camera=camera, batch_type="manual", generation_mode="manual_only", status="completed",
         output_path=path, output_filename=path.rsplit("/", 1)[-1], frame_rate=30, total_frames=90,
         duration_seconds=3.0, day_range_start=1, day_range_end=n + 1, completed_at=timezone.now(),
+        published_path=path, published_at=timezone.now(), published_frames=90,
+        published_day_range_start=1, published_day_range_end=n + 1,
     ))
 share = services.create_share(batches, "Bench site", share_type="info_page", download_enabled=True,
                                embed_enabled=True, description="Three videos of the bench site")

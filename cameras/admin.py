@@ -13,6 +13,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from batches import watermark
+from batches.models import RenderSettings
 from cameras.models import Camera
 from cameras.schedule import describe_schedule
 from cameras.services import (
@@ -184,9 +186,64 @@ class ImportForm(forms.Form):
     )
 
 
+class RenderSettingsForm(forms.ModelForm):
+    logo = forms.FileField(
+        label="Watermark logo",
+        required=False,
+        help_text=f"A PNG (transparency kept), at most {watermark.MAX_SIDE} pixels a side; drawn on every "
+        "frame of new renders. Leave empty to keep the current one.",
+    )
+    remove_logo = forms.BooleanField(label="Remove the logo", required=False)
+
+    class Meta:
+        model = RenderSettings
+        fields = ["deflicker", "stabilize", "timestamp_caption",
+                  "watermark_position", "watermark_width_percent", "watermark_opacity"]  # fmt: skip
+
+    def clean_logo(self):
+        upload = self.cleaned_data.get("logo")
+        self.logo_data = None
+        if upload:
+            data = upload.read(watermark.MAX_BYTES + 1)
+            try:
+                watermark.check_png(data)
+            except watermark.WatermarkError as exc:
+                raise forms.ValidationError(str(exc)) from exc
+            self.logo_data = data
+        return upload
+
+    def save(self, commit=True):
+        settings_row = super().save(commit=False)
+        if self.cleaned_data.get("remove_logo"):
+            watermark.remove(settings_row)
+        elif self.logo_data:
+            watermark.store(settings_row, self.logo_data)
+        if commit:
+            settings_row.save()
+        return settings_row
+
+
+class RenderSettingsInline(admin.StackedInline):
+    """Deflicker, stabilization, timestamp and logo: the camera's render defaults (batches app)."""
+
+    model = RenderSettings
+    form = RenderSettingsForm
+    can_delete = False
+    max_num = 1
+    verbose_name = verbose_name_plural = "Render finishing"
+    readonly_fields = ["logo_set"]
+    fields = ["deflicker", "stabilize", "timestamp_caption", "logo_set", "logo", "remove_logo",
+              "watermark_position", "watermark_width_percent", "watermark_opacity"]  # fmt: skip
+
+    @admin.display(boolean=True, description="Logo set")
+    def logo_set(self, render_settings: RenderSettings) -> bool:
+        return bool(render_settings.watermark_path)
+
+
 @admin.register(Camera)
 class CameraAdmin(admin.ModelAdmin):
     form = CameraForm
+    inlines = [RenderSettingsInline]
     change_form_template = "admin/cameras/camera/change_form.html"
     list_display = [
         "name",

@@ -6,11 +6,18 @@ import contextlib
 import io
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from captures.sources import CaptureError
+
+if TYPE_CHECKING:
+    # numpy is imported where a picture is scored: the web and render processes import
+    # this module (through the admin and the tasks) but never score one, and numpy is
+    # ~20 MB of each process's memory (README, "Layouts").
+    import numpy as np
 
 MAGIC = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG"}
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png"}
@@ -92,9 +99,7 @@ def decode(data: bytes, rotation: str = "none") -> Picture:
         if width * height > MAX_PIXELS:
             raise CaptureError("failed", f"The image is implausibly large ({width}x{height}).")
         exif = _exif(image)
-        # draft() lets libjpeg decode at 1/8 scale: the score costs little even at 4K.
-        image.draft("L", (THUMB[0] * 2, THUMB[1] * 2))
-        gray = np.asarray(image.convert("L").resize(THUMB), dtype=np.float32)
+        gray = _gray_thumbnail(image)
     except CaptureError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
@@ -106,6 +111,23 @@ def decode(data: bytes, rotation: str = "none") -> Picture:
     return Picture(data=data, format=fmt, width=width, height=height, exif=exif, gray=gray)
 
 
+def _gray_thumbnail(image: Image.Image) -> np.ndarray:
+    # draft() lets libjpeg decode at 1/8 scale: the score costs little even at 4K.
+    image.draft("L", (THUMB[0] * 2, THUMB[1] * 2))
+    import numpy as np
+
+    return np.asarray(image.convert("L").resize(THUMB), dtype=np.float32)
+
+
+def gray_thumbnail(path: Path) -> np.ndarray:
+    """The grayscale thumbnail `quality` scores, from a stored file (renders re-score picked frames)."""
+    try:
+        with Image.open(path) as image:
+            return _gray_thumbnail(image)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise CaptureError("failed", f"The image cannot be decoded ({type(exc).__name__}).") from None
+
+
 def _rotate(data: bytes, fmt: str, rotation: str, gray: np.ndarray) -> tuple[bytes, int, int, np.ndarray]:
     with Image.open(io.BytesIO(data)) as image:
         exif = image.info.get("exif")
@@ -115,6 +137,8 @@ def _rotate(data: bytes, fmt: str, rotation: str, gray: np.ndarray) -> tuple[byt
             rotated.save(out, "JPEG", quality=92, **({"exif": exif} if exif else {}))
         else:
             rotated.save(out, "PNG")
+    import numpy as np
+
     thumb = np.ascontiguousarray(np.rot90(gray, {"left": 1, "right": -1, "invert": 2}[rotation]))
     return out.getvalue(), rotated.width, rotated.height, thumb
 

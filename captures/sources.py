@@ -29,7 +29,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 import httpx
-import redis
 from django.conf import settings
 from django.core.cache import cache
 
@@ -412,6 +411,10 @@ def _slot_store():
     url = settings.CELERY_BROKER_URL or ""
     if not url.startswith(("redis://", "rediss://")):
         return cache
+    # Imported only with a Redis broker, where kombu has loaded it already; the embedded
+    # default (filesystem broker) never needs its ~20 MB.
+    import redis
+
     store = _slot_stores.get(url)
     if store is None:
         store = _slot_stores[url] = redis.Redis.from_url(url)
@@ -422,6 +425,8 @@ def _claim(key: str) -> bool:
     store = _slot_store()
     if store is cache:
         return cache.add(key, 1, timeout=120)
+    import redis  # loaded by _slot_store already
+
     try:
         return bool(store.set(f"timelapser:{key}", 1, nx=True, ex=120))
     except redis.RedisError:

@@ -22,8 +22,8 @@ from django.conf import settings
 log = logging.getLogger(__name__)
 
 # Everything under DATA_DIR that holds media: captures, videos, continuous
-# segments, and generated caches (thumbnails, posters).
-MEDIA_FOLDERS = ("images", "videos", "segments", "cache")
+# segments, generated caches (thumbnails, posters) and uploaded logos (branding).
+MEDIA_FOLDERS = ("images", "videos", "segments", "cache", "branding")
 
 
 class UnsafePath(ValueError):

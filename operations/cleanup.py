@@ -27,10 +27,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from batches import protection
+from batches import lifecycle, protection
 from batches.models import TimelapseBatch
 from cameras.models import Camera
 from captures import retention, thumbnails
@@ -134,7 +133,9 @@ def run_cleanup(
             report.orphan_files, report.orphan_bytes = sweep_orphan_files(now=now, dry_run=dry_run)
             report.thumbnails_removed = thumbnails.sweep_stale(dry_run=dry_run)
             report.attempts_pruned = prune_attempts(now=now, dry_run=dry_run)
-            report.outputs_removed, report.shares_repointed = remove_superseded_outputs(dry_run=dry_run)
+            report.outputs_removed, report.shares_repointed = remove_superseded_outputs(
+                dry_run=dry_run, now=now
+            )
     return report
 
 
@@ -469,29 +470,30 @@ def prune_attempts(*, now: datetime, dry_run: bool) -> int:
             return total
 
 
-def remove_superseded_outputs(*, dry_run: bool) -> tuple[int, int]:
-    """Drop completed continuous batches older than the camera's newest completed one.
+def remove_superseded_outputs(*, dry_run: bool, now: datetime | None = None) -> tuple[int, int]:
+    """Drop published continuous batches older than the camera's newest published one.
 
     Shares showing an old continuous video are repointed to the newest one
     rather than keeping the old file: a share of a continuous timelapse means
     "the live video", and the old file would otherwise stay forever. Returns
-    (batches removed, share links repointed). The file goes after the commit,
-    unless another batch still names the same path (a renderer that rewrites
-    one file in place).
+    (batches removed, share links repointed). Only once the newest has been
+    published for the retirement grace period (lifecycle.remove_retired_outputs
+    says why), and never a batch that is rendering. The files (the published one
+    and those still retired) go after the commit, unless another batch still
+    publishes the same path. Then every batch's retired files past their grace go.
     """
     removed = repointed = 0
-    completed = TimelapseBatch.objects.filter(
-        batch_type=TimelapseBatch.BatchType.CONTINUOUS, status=TimelapseBatch.Status.COMPLETED
+    published = TimelapseBatch.objects.filter(
+        batch_type=TimelapseBatch.BatchType.CONTINUOUS, published_path__isnull=False
     )
-    camera_ids = completed.values_list("camera_id", flat=True).distinct().order_by()
+    settled = lifecycle.retirement_cutoff(now)
+    idle = (TimelapseBatch.Status.COMPLETED, TimelapseBatch.Status.FAILED)
+    camera_ids = published.values_list("camera_id", flat=True).distinct().order_by()
     for camera_id in camera_ids:
-        batches = list(
-            completed.filter(camera_id=camera_id).order_by(
-                Coalesce("completed_at", "created_at").desc(), "-id"
-            )
-        )
-        newest, old = batches[0], batches[1:]
-        if not old:
+        batches = list(published.filter(camera_id=camera_id).order_by("-published_at", "-id"))
+        newest = batches[0]
+        old = [b for b in batches[1:] if b.status in idle]
+        if not old or newest.published_at >= settled:
             continue
         if dry_run:
             removed += len(old)
@@ -507,14 +509,16 @@ def remove_superseded_outputs(*, dry_run: bool) -> tuple[int, int]:
                         link.timelapse_batch = newest
                         link.save(update_fields=["timelapse_batch"])
                     repointed += 1
-                paths.append(batch.output_path)
+                paths += [batch.published_path, *(r["path"] for r in batch.retired_outputs or [])]
             # ON DELETE CASCADE drops their timelapse_images rows in the database.
             TimelapseBatch.objects.filter(pk__in=[b.pk for b in old]).delete()
             still_used = set(
-                TimelapseBatch.objects.filter(output_path__in=[p for p in paths if p]).values_list(
-                    "output_path", flat=True
+                TimelapseBatch.objects.filter(published_path__in=paths).values_list(
+                    "published_path", flat=True
                 )
             )
         remove_media_files(p for p in paths if p and p not in still_used)
         removed += len(old)
+    if not dry_run:
+        lifecycle.remove_retired_outputs(now=now)
     return removed, repointed

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-import apprise
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -25,9 +24,12 @@ DISK_LOW_QUIET = timedelta(hours=12)
 SHARE_EXPIRY_WARNING = timedelta(days=3)
 # A render's error message is the operator's best clue, but a message is no place for pages of ffmpeg.
 MAX_ERROR_CHARS = 500
+# Apprise's notify types (apprise.NotifyType's values), named here so that importing this
+# module (every process does, through the signal receivers) does not import Apprise.
+INFO, SUCCESS, WARNING, FAILURE = "info", "success", "warning", "failure"
 
 
-def send(title: str, body: str, notify_type: str = apprise.NotifyType.INFO) -> bool:
+def send(title: str, body: str, notify_type: str = INFO) -> bool:
     """Send one message to every URL in TIMELAPSER_NOTIFY_URLS; True if all accepted it.
 
     Never raises: a broken notification service must not break the capture or
@@ -37,6 +39,9 @@ def send(title: str, body: str, notify_type: str = apprise.NotifyType.INFO) -> b
     urls = list(settings.TIMELAPSER_NOTIFY_URLS)
     if not urls:
         return False
+    # Imported here: Apprise and its plugins cost ~20 MB in each process, and most never send.
+    import apprise
+
     try:
         sender = apprise.Apprise()
         for url in urls:
@@ -53,7 +58,7 @@ def send(title: str, body: str, notify_type: str = apprise.NotifyType.INFO) -> b
     return delivered
 
 
-def send_after_commit(title: str, body: str, notify_type: str = apprise.NotifyType.INFO) -> None:
+def send_after_commit(title: str, body: str, notify_type: str = INFO) -> None:
     """Send once the current transaction commits (now if there is none), never for a rollback."""
     transaction.on_commit(lambda: send(title, body, notify_type))
 
@@ -86,7 +91,7 @@ def camera_failed(camera) -> bool:
         f"Camera down: {camera.name}",
         f"Camera “{camera.name}” failed {failures} captures in a row "
         f"(last at {now:%Y-%m-%d %H:%M} UTC). Open the camera in the admin and use Test connection.",
-        apprise.NotifyType.FAILURE,
+        FAILURE,
     )
     transaction.on_commit(lambda: camera_down.send(sender=type(camera), camera=camera))
     return True
@@ -104,7 +109,7 @@ def camera_recovered(camera) -> bool:
     send_after_commit(
         f"Camera back up: {camera.name}",
         f"Camera “{camera.name}” captured an image again at {timezone.now():%Y-%m-%d %H:%M} UTC.",
-        apprise.NotifyType.SUCCESS,
+        SUCCESS,
     )
     transaction.on_commit(lambda: camera_up.send(sender=type(camera), camera=camera))
     return True
@@ -138,7 +143,7 @@ def notify_render_failed(batch) -> bool:
         f"Render failed: {batch.camera.name} batch #{batch.pk}",
         f"The {batch.get_batch_type_display().lower()} timelapse #{batch.pk} of camera "
         f"“{batch.camera.name}” failed: {error}\nRetry it from the batch page in the admin.",
-        apprise.NotifyType.FAILURE,
+        FAILURE,
     )
 
 
@@ -155,7 +160,7 @@ def notify_disk_low(free_percent: float) -> bool:
         "Disk space low",
         f"Only {free_percent:.1f}% of the Timelapser data disk is free. "
         "Old images are cleaned up by the retention policy; consider shorter retention or a bigger disk.",
-        apprise.NotifyType.WARNING,
+        WARNING,
     )
 
 
@@ -186,6 +191,6 @@ def warn_expiring_shares() -> int:
     send(
         f"{len(shares)} {noun} within 3 days",
         "\n".join([*lines, "Extend them from the share page in the admin if they should stay up."]),
-        apprise.NotifyType.WARNING,
+        WARNING,
     )
     return len(shares)

@@ -9,7 +9,6 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from batches.models import TimelapseBatch
 from common import siteurl
 from sharing import services
 from sharing.models import Share, ShareBatch, ShareCustomization
@@ -25,16 +24,16 @@ DISPLAY_FLAGS = [
 
 @admin.action(description="Create a share from the selected batches", permissions=["share"])
 def create_share_from_batches(modeladmin, request, queryset):
-    """Admin action for the batch changelist: share the completed batches as a draft, then edit it.
+    """Admin action for the batch changelist: share the batches with a video as a draft, then edit it.
+
+    A batch that is re-rendering (or whose re-render failed) still has its published video.
 
     Needs sharing.add_share (the batch admin's has_share_permission). The share starts
     inactive: it goes public only when someone ticks "Is active" on its form, which needs
     sharing.change_share.
     """
     batches = list(
-        queryset.filter(status=TimelapseBatch.Status.COMPLETED)
-        .select_related("camera")
-        .order_by("created_at", "pk")
+        queryset.filter(published_path__isnull=False).select_related("camera").order_by("created_at", "pk")
     )
     skipped = queryset.count() - len(batches)
     if not batches:

@@ -132,16 +132,18 @@ class Item:
 def page_items(share: Share) -> list[Item]:
     """The share's playable videos in display order, in two queries whatever their number.
 
-    A link to a continuous batch shows the camera's newest completed continuous
-    render, so a shared "latest" link never goes stale.
+    Only the published_* fields decide, never the status: a batch that is
+    pending, processing, failed or retried keeps playing the last video it
+    published. A link to a continuous batch shows the camera's newest published
+    continuous video, so a shared "latest" link never goes stale.
     """
     latest = (
         TimelapseBatch.objects.filter(
             camera=OuterRef("timelapse_batch__camera"),
             batch_type=TimelapseBatch.BatchType.CONTINUOUS,
-            status=TimelapseBatch.Status.COMPLETED,
+            published_path__isnull=False,
         )
-        .order_by("-completed_at", "-pk")
+        .order_by("-published_at", "-pk")
         .values("pk")[:1]
     )
     links = list(
@@ -158,7 +160,7 @@ def page_items(share: Share) -> list[Item]:
         batch = link.timelapse_batch
         if _is_continuous(link) and link.latest_pk in newest:
             batch = newest[link.latest_pk]
-        if batch.status == TimelapseBatch.Status.COMPLETED and batch.output_path:
+        if batch.is_published:
             items.append(Item(link=link, batch=batch))
     return items
 
@@ -176,12 +178,14 @@ def find_item(share: Share, item_pk: int | None) -> Item | None:
 
 
 # What a page shows, as one JSON text: the share's own fields, its look, its links and the
-# batch each link plays now (a continuous link: the camera's newest completed render). Any
+# batch each link plays now (a continuous link: the camera's newest published video). Any
 # change to these rows changes the text, and with it the page's cache key
-# (sharing.views._cached_page). The batch columns are those the page templates show.
+# (sharing.views._cached_page). The batch columns are those the page templates show: the
+# published video's, never the current attempt's (status), so a render starting, failing
+# or being retried leaves the page, and its cached copy, as they are.
 _BATCH_COLUMNS = (
-    "id", "batch_type", "status", "output_path", "completed_at", "day_range_start", "day_range_end",
-    "frame_rate", "total_frames", "duration_seconds", "file_size_bytes",
+    "id", "batch_type", "published_path", "published_at", "published_size_bytes", "published_frames",
+    "published_day_range_start", "published_day_range_end", "frame_rate",
 )  # fmt: skip
 # needs_password() in SQL: a locked share's page view is counted after unlock, not here.
 _LOCKED = "(shares.access_type = 'password' AND COALESCE(shares.password_hash, '') <> '')"
@@ -199,8 +203,8 @@ def _content_sql(vendor: str) -> str:
     newest = (
         f"SELECT {batch('n')} FROM timelapse_batches n"
         " WHERE b.batch_type = 'continuous' AND n.camera_id = b.camera_id"
-        " AND n.batch_type = 'continuous' AND n.status = 'completed'"
-        " ORDER BY n.completed_at DESC, n.id DESC LIMIT 1"
+        " AND n.batch_type = 'continuous' AND n.published_path IS NOT NULL"
+        " ORDER BY n.published_at DESC, n.id DESC LIMIT 1"
     )
     camera = "SELECT cam.name FROM cameras cam WHERE cam.id = b.camera_id"
     # Scalar subqueries rather than joins: PostgreSQL plans them in about half the time,
@@ -408,5 +412,5 @@ def absolute_url(path: str, request=None) -> str:
 
 
 def output_file(batch: TimelapseBatch) -> Path | None:
-    """The batch's video inside the media folders, or None."""
-    return media_file(batch.output_path)
+    """The batch's published video inside the media folders, or None."""
+    return media_file(batch.published_path)

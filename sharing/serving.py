@@ -12,10 +12,18 @@ import os
 import re
 import unicodedata
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import quote
 
 from django.conf import settings
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
 from django.utils.http import http_date, parse_http_date_safe
 
 CHUNK = 512 * 1024
@@ -93,8 +101,8 @@ class FileSlice:
     other servers read it in chunks and never get past the slice.
     """
 
-    def __init__(self, path: Path, start: int, length: int) -> None:
-        self._file = path.open("rb")
+    def __init__(self, handle: BinaryIO, start: int, length: int) -> None:
+        self._file = handle
         self._file.seek(start)
         self._left = length
 
@@ -121,8 +129,36 @@ def file_response(
     download_name: str | None = None,
     cache_control: str = "private, max-age=60",
 ) -> HttpResponseBase:
-    """Serve `path` (already resolved inside DATA_DIR) with Range and conditional GET."""
-    stat = path.stat()
+    """Serve `path` (already resolved inside DATA_DIR) with Range and conditional GET.
+
+    The file is opened first and its size and ETag read from the open descriptor,
+    so a response always describes the bytes it sends: when a new render is
+    published under another name and the old file is removed, a response that
+    has it open keeps streaming the old bytes to the end.
+    """
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError as exc:  # removed since the caller looked (after its grace period)
+        raise Http404("No such file") from exc
+    try:
+        response = _respond(request, path, handle, content_type, download_name, cache_control)
+    except BaseException:
+        handle.close()
+        raise
+    if not isinstance(response, FileResponse):
+        handle.close()  # the response does not stream it (304, 416, HEAD, offload)
+    return response
+
+
+def _respond(
+    request: HttpRequest,
+    path: Path,
+    handle: BinaryIO,
+    content_type: str,
+    download_name: str | None,
+    cache_control: str,
+) -> HttpResponseBase:
+    stat = os.fstat(handle.fileno())
     size = stat.st_size
     mtime = int(stat.st_mtime)
     etag = f'"{stat.st_mtime_ns:x}-{size:x}"'
@@ -169,7 +205,7 @@ def file_response(
     if request.method == "HEAD":
         return StreamingHttpResponse((), status=status, content_type=content_type, headers=headers)
     response = FileResponse(
-        FileSlice(path, start, length), status=status, content_type=content_type, headers=headers
+        FileSlice(handle, start, length), status=status, content_type=content_type, headers=headers
     )
     response.block_size = CHUNK
     return response

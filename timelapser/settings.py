@@ -45,7 +45,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "django.contrib.postgres",
     "django_celery_beat",
     "axes",
     "csp",
@@ -101,6 +100,10 @@ TEMPLATES = [
 DATABASES = {
     "default": envparse.database_config(env.str("DATABASE_URL", default=""), DATA_DIR / "timelapser.sqlite3")
 }
+# django.contrib.postgres (lookups and type handlers for PostgreSQL) imports psycopg, ~10 MB
+# per process that SQLite never uses. The search field and query it provides work without it.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("django.contrib.staticfiles") + 1, "django.contrib.postgres")
 # Small tables keep the seed's integer keys; images.id and its foreign keys are
 # declared BigAutoField / bigint explicitly (a camera at 10 s fills int32 in years).
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
@@ -292,6 +295,10 @@ TIMELAPSER_RENDER_CRF = env.int("TIMELAPSER_RENDER_CRF", default=23)
 # A processing batch whose heartbeat is older than this lost its worker.
 TIMELAPSER_RENDER_HEARTBEAT_SECONDS = env.float("TIMELAPSER_RENDER_HEARTBEAT_SECONDS", default=2.0)
 TIMELAPSER_RENDER_STALE_SECONDS = env.int("TIMELAPSER_RENDER_STALE_SECONDS", default=120)
+# How long a replaced video stays on disk after its batch published a new one: a share
+# request that read the old path just before the switch must still find the file
+# (see batches.lifecycle.remove_retired_outputs).
+TIMELAPSER_RETIRED_OUTPUT_GRACE_SECONDS = env.int("TIMELAPSER_RETIRED_OUTPUT_GRACE_SECONDS", default=300)
 TIMELAPSER_RENDER_MAX_ATTEMPTS = env.int("TIMELAPSER_RENDER_MAX_ATTEMPTS", default=3)
 # A batch pending this long is queued again, in case the broker lost its message.
 TIMELAPSER_RENDER_REQUEUE_PENDING_SECONDS = env.int("TIMELAPSER_RENDER_REQUEUE_PENDING_SECONDS", default=3600)

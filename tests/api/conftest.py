@@ -14,7 +14,6 @@ from captures.fakecamera import FakeCamera
 @pytest.fixture(autouse=True)
 def api_settings(settings, data_dir):
     settings.TIMELAPSER_SECRETS_KEYS = [Fernet.generate_key().decode()]
-    settings.TIMELAPSER_CAPTURE_DEADLINE = 5.0
     settings.SITE_URL = "http://testserver"
     return settings
 

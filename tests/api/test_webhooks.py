@@ -62,7 +62,9 @@ def test_a_completed_render_is_delivered_signed_to_a_receiver_that_verifies_it(
     webhook = hook(Webhook.Event.RENDER_COMPLETED, Webhook.Event.RENDER_FAILED)
     camera = make_camera(name="gate")
     batch, partial, final = _processing_batch(camera, data_dir)
-    assert run_now(lambda: lifecycle.complete(batch, partial, final, frames=3, overlay=False))
+    assert run_now(
+        lambda: lifecycle.complete(batch, partial, final, frames=3, overlay=False, day_range=(None, None))
+    )
     assert receiver.rejected == 0
     assert receiver.events() == ["render.completed"]
     body = receiver.received[0]["body"]
@@ -79,7 +81,9 @@ def test_a_receiver_with_another_secret_rejects_the_delivery(hook, receiver, run
     hook(Webhook.Event.RENDER_COMPLETED)
     receiver.secret = "whsec_not-the-one"
     batch, partial, final = _processing_batch(make_camera(), data_dir)
-    run_now(lambda: lifecycle.complete(batch, partial, final, frames=3, overlay=False))
+    run_now(
+        lambda: lifecycle.complete(batch, partial, final, frames=3, overlay=False, day_range=(None, None))
+    )
     assert receiver.rejected == 1 and receiver.received == []
     assert WebhookDelivery.objects.get().response_status == 401
 

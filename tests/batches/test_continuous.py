@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from batches import continuous, ffmpeg, render
+from batches import continuous, ffmpeg, lifecycle, render
 from batches.models import DaySegment, TimelapseBatch
 from captures.signals import image_captured
 from tests.batches.conftest import PALETTE, SIZE, nearest, region_mean
@@ -88,7 +88,18 @@ def test_new_capture_re_encodes_only_its_day_and_replaces_the_video(camera, add_
     assert [after[d].rendered_at == segments[d].rendered_at for d in days] == [True, True, False]
     assert after[days[2]].frame_count == 3
     assert after[days[2]].last_captured_at == day_start + timedelta(days=2, hours=5)
-    assert not first_video.exists(), "the superseded video is removed"
+    # The superseded video is retired: kept for the responses that may still open it, then removed.
+    assert second.published_path == second.output_path != first.output_path
+    assert second.retired_outputs == [
+        {"path": first.output_path, "retired_at": second.published_at.isoformat()}
+    ]
+    assert first_video.exists()
+    assert lifecycle.remove_retired_outputs(now=second.published_at + timedelta(seconds=299)) == 0
+    assert first_video.exists()
+    assert lifecycle.remove_retired_outputs(now=second.published_at + timedelta(seconds=301)) == 1
+    assert not first_video.exists()
+    second.refresh_from_db()
+    assert second.retired_outputs is None
     # Days before the latest are kept joined, so an update joins 2-3 files whatever the history.
     assert second.selection["prefix"]["through"] == days[1].isoformat()
     assert sorted(p.name for p in (data_dir / "segments" / str(camera.pk)).glob("prefix-*")) == [

@@ -73,7 +73,14 @@ def ffmpeg_children_in(data_dir: Path) -> list[int]:
     return found
 
 
-def kill_mid_render(broker, camera, add_frame, day_start, data_dir, log: Path) -> TimelapseBatch:
+@pytest.fixture
+def broker(redis_server) -> str:
+    """This run's own Redis: another suite's render worker must not take our render_batch."""
+    redis_server.client(2).flushdb()
+    return redis_server.url(2)
+
+
+def kill_mid_render(broker: str, camera, add_frame, day_start, data_dir, log: Path) -> TimelapseBatch:
     """Start a slow render on a real worker, SIGKILL the worker mid-way; the killed batch."""
     noise = lambda image: image.frombytes(os.urandom(640 * 480 * 3))  # noqa: E731
     for i in range(120):
@@ -109,10 +116,8 @@ def kill_mid_render(broker, camera, add_frame, day_start, data_dir, log: Path) -
 
 @pytest.mark.django_db(transaction=True)
 def test_worker_killed_mid_render_is_requeued_and_the_batch_finishes(
-    camera, add_frame, day_start, data_dir, settings, tmp_path, redis_server
+    camera, add_frame, day_start, data_dir, settings, tmp_path, broker
 ):
-    broker = redis_server.url(2)
-    redis_server.client(2).flushdb()
     log = tmp_path / "worker.log"
     batch = kill_mid_render(broker, camera, add_frame, day_start, data_dir, log)
 
@@ -141,15 +146,13 @@ def test_worker_killed_mid_render_is_requeued_and_the_batch_finishes(
 
 @pytest.mark.django_db(transaction=True)
 def test_worker_killed_on_its_last_attempt_fails_the_batch_and_leaves_no_part_file(
-    camera, add_frame, day_start, data_dir, settings, tmp_path, redis_server
+    camera, add_frame, day_start, data_dir, settings, tmp_path, broker
 ):
-    broker = redis_server.url(2)
-    redis_server.client(2).flushdb()
     batch = kill_mid_render(broker, camera, add_frame, day_start, data_dir, tmp_path / "worker.log")
 
     settings.TIMELAPSER_RENDER_STALE_SECONDS = 1
     settings.TIMELAPSER_RENDER_MAX_ATTEMPTS = 1
-    time.sleep(1.5)  # a lower bound only, as above
+    time.sleep(1.5)  # a lower bound, as above
     assert lifecycle.recover_stale() == {"requeued": [], "failed": [batch.pk]}
     failed = TimelapseBatch.objects.get(pk=batch.pk)
     assert failed.status == Status.FAILED and "stopped responding" in failed.error_message

@@ -57,6 +57,9 @@ def form_data(**overrides):
         "metadata-0-value": "North tower",
         "metadata-1-key": "",
         "metadata-1-value": "",
+        # The render-finishing inline (batches.RenderSettings), left empty.
+        "render_settings-TOTAL_FORMS": "0",
+        "render_settings-INITIAL_FORMS": "0",
     }
     data.update(overrides)
     return data

@@ -40,6 +40,9 @@ def camera_form(**overrides):
         "day_overlay_style-background_opacity": "0.7",
         "continuous_mode": "off",
         "source_mode": "auto",
+        # The render-finishing inline (batches.RenderSettings), left empty.
+        "render_settings-TOTAL_FORMS": "0",
+        "render_settings-INITIAL_FORMS": "0",
     }
     data.update(overrides)
     return data

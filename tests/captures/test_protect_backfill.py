@@ -24,7 +24,6 @@ DAY = datetime(2026, 11, 1, tzinfo=UTC)
 
 @pytest.fixture
 def console(tmp_path, settings):
-    settings.TIMELAPSER_CAPTURE_DEADLINE = 5.0
     settings.TIMELAPSER_CAPTURE_PROTECT_BACKFILL_RATE = 10
     with FakeProtectConsole(api_key=API_KEY, tls=self_signed_cert(tmp_path)) as server:
         yield server

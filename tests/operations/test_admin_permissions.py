@@ -60,7 +60,8 @@ def world(settings, data_dir, eager_tasks):
     video = data_dir / "videos" / str(camera.pk) / "done.mp4"
     video.parent.mkdir(parents=True)
     video.write_bytes(b"\x00\x00\x00\x18ftypmp42")
-    done = make_batch(camera, [recent], status="completed", output_path=f"videos/{camera.pk}/done.mp4")
+    path = f"videos/{camera.pk}/done.mp4"
+    done = make_batch(camera, [recent], status="completed", output_path=path, published_path=path)
     failed = make_batch(camera, [recent], status="failed", error_message="ffmpeg said no")
     make_share([done], title="Gate progress")
     every_minute = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.MINUTES)

@@ -25,7 +25,6 @@ API_KEY = "offline-test-k3y-2468"
 @pytest.fixture
 def console(tmp_path, settings, data_dir):
     settings.TIMELAPSER_SECRETS_KEYS = [Fernet.generate_key().decode()]
-    settings.TIMELAPSER_CAPTURE_DEADLINE = 5.0
     tls = self_signed_cert(tmp_path)
     with FakeProtectConsole(api_key=API_KEY, tls=tls) as server:
         pin = protect.certificate_fingerprint(server.address())

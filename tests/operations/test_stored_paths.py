@@ -66,7 +66,7 @@ def leaked(response) -> bool:
 def test_an_image_row_naming_a_private_file_is_served_nowhere(admin_client, data_root, hostile):
     camera = make_camera()
     image = make_image(camera, file_path=hostile)
-    batch = make_batch(camera, [image], status="completed", output_path=hostile)
+    batch = make_batch(camera, [image], status="completed", output_path=hostile, published_path=hostile)
     gallery = make_share([batch], share_type="gallery")
     video = make_share([batch], share_type="video_only", download_enabled=True)
 
@@ -124,10 +124,10 @@ def test_no_route_serves_the_data_dirs_own_files(admin_client, data_root, url):
 
 
 def test_no_admin_form_lets_anyone_type_a_stored_path(admin_user):
-    """file_path and output_path are shown, never edited, on every admin screen (inlines too)."""
+    """file_path, output_path and published_path are shown, never edited, on every admin screen (inlines too)."""
     request = RequestFactory().get("/admin/")
     request.user = admin_user
-    stored_paths = {"file_path", "output_path"}
+    stored_paths = {"file_path", "output_path", "published_path"}
     checked, editable = set(), []
     for model_admin in admin.site._registry.values():
         forms = [model_admin.get_form(request, None, change=True)]
@@ -139,4 +139,8 @@ def test_no_admin_form_lets_anyone_type_a_stored_path(admin_user):
             editable += [f"{model._meta.label}.{name}" for name in names & set(form.base_fields)]
 
     assert editable == []
-    assert {"captures.Image.file_path", "batches.TimelapseBatch.output_path"} <= checked
+    assert {
+        "captures.Image.file_path",
+        "batches.TimelapseBatch.output_path",
+        "batches.TimelapseBatch.published_path",
+    } <= checked

@@ -87,8 +87,9 @@ def test_batch_admin_action_shares_the_selected_completed_batches(admin_client):
 
     camera = make_camera(name="Crane")
     done = TimelapseBatch.objects.create(
-        camera=camera, batch_type="checkpoint", generation_mode="periodic", status="completed"
-    )
+        camera=camera, batch_type="checkpoint", generation_mode="periodic", status="completed",
+        published_path="videos/crane.mp4",
+    )  # fmt: skip
     pending = TimelapseBatch.objects.create(camera=camera, batch_type="manual", generation_mode="manual_only")
 
     response = admin_client.post(

@@ -70,16 +70,25 @@ def make_video_batch(data_dir, mp4_source, jpeg_bytes):
         relative = f"videos/{camera.pk}/batch_{batch.pk}.mp4"
         (data_dir / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(mp4_source, data_dir / relative)
+        size, now = (data_dir / relative).stat().st_size, timezone.now()
         fields = {
             "status": TimelapseBatch.Status.COMPLETED,
             "output_path": relative,
             "output_filename": f"batch_{batch.pk}.mp4",
-            "file_size_bytes": (data_dir / relative).stat().st_size,
+            "file_size_bytes": size,
             "frame_rate": 10,
             "duration_seconds": 2.0,
             "day_range_start": 1,
             "day_range_end": 3,
-            "completed_at": timezone.now(),
+            "completed_at": now,
+            # What the share pages read: the 2 s source video at 10 fps is 20 frames.
+            "published_path": relative,
+            "published_size_bytes": size,
+            "published_at": now,
+            "published_frames": 20,
+            "published_day_overlay": True,
+            "published_day_range_start": 1,
+            "published_day_range_end": 3,
         }
         TimelapseBatch.objects.filter(pk=batch.pk).update(**fields)
         batch.refresh_from_db()

@@ -196,15 +196,19 @@ def _link_removed(share):
     return [f"!/video/{gone.pk}.mp4"]
 
 
-def _batch_rerendering(share):
+def _batch_republished(share):
     link = share.share_batches.order_by("display_order").first()
-    TimelapseBatch.objects.filter(pk=link.timelapse_batch_id).update(status=TimelapseBatch.Status.PROCESSING)
-    return [f"!/video/{link.pk}.mp4"]
+    TimelapseBatch.objects.filter(pk=link.timelapse_batch_id).update(
+        published_at=timezone.now() + timedelta(minutes=1), published_size_bytes=7 * 1024 * 1024
+    )
+    return ["7.0\xa0MB"]
 
 
 def _batch_facts(share):
     link = share.share_batches.order_by("display_order").first()
-    TimelapseBatch.objects.filter(pk=link.timelapse_batch_id).update(day_range_end=41, total_frames=4321)
+    TimelapseBatch.objects.filter(pk=link.timelapse_batch_id).update(
+        published_day_range_end=41, published_frames=4321
+    )
     return ["Day 41", "4321 frames"]
 
 
@@ -220,7 +224,7 @@ EDITS = [
     _custom_title,
     _reorder,
     _link_removed,
-    _batch_rerendering,
+    _batch_republished,
     _batch_facts,
     _camera_renamed,
 ]
@@ -265,7 +269,7 @@ def test_a_new_continuous_render_shows_on_the_next_request(client, make_video_ba
 
     newer = make_video_batch(camera, batch_type=kind)
     TimelapseBatch.objects.filter(pk=newer.pk).update(
-        total_frames=4321, completed_at=timezone.now() + timedelta(minutes=5)
+        published_frames=4321, published_at=timezone.now() + timedelta(minutes=5)
     )
 
     assert "4321 frames" in client.get(url).content.decode()
@@ -326,7 +330,11 @@ def test_every_field_the_page_templates_show_is_in_the_key():
     shown = set(re.findall(r"\b(batch|share|link)\.([a-z_]+)", text))
     shown -= {("share", "css"), ("share", "js")}  # static file names, not fields
     aliases = {"batch": "b", "share": "shares", "link": "sb"}
-    derived = {("share", "token"): ["shares.share_token", "shares.slug"], ("batch", "camera"): ["cam.name"]}
+    derived = {
+        ("share", "token"): ["shares.share_token", "shares.slug"],
+        ("batch", "camera"): ["cam.name"],
+        ("batch", "published_seconds"): ["b.published_frames", "b.frame_rate"],
+    }
 
     for kind, name in shown:
         for column in derived.get((kind, name), [f"{aliases[kind]}.{name}"]):

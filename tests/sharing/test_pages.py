@@ -131,14 +131,11 @@ def test_continuous_share_always_shows_the_newest_render(client, make_video_batc
     old = make_video_batch(camera, batch_type=TimelapseBatch.BatchType.CONTINUOUS)
     share = make_share([old])
     newer = make_video_batch(camera, batch_type=TimelapseBatch.BatchType.CONTINUOUS)
-    TimelapseBatch.objects.filter(pk=newer.pk).update(
-        completed_at=timezone.now() + timedelta(minutes=5),
-        output_path=f"videos/{camera.pk}/batch_{newer.pk}.mp4",
-    )
-    # A newer render still in progress must not replace the finished one.
+    TimelapseBatch.objects.filter(pk=newer.pk).update(published_at=timezone.now() + timedelta(minutes=5))
+    # A newer batch still rendering its first video must not replace the published one.
     make_video_batch(camera, batch_type=TimelapseBatch.BatchType.CONTINUOUS, frames=1)
     TimelapseBatch.objects.filter(pk=TimelapseBatch.objects.latest("pk").pk).update(
-        status=TimelapseBatch.Status.PROCESSING, completed_at=timezone.now() + timedelta(hours=1)
+        status=TimelapseBatch.Status.PROCESSING, published_path=None, published_at=None
     )
     link = share.share_batches.get()
 

@@ -121,7 +121,7 @@ def test_head_sends_headers_without_body(client, shared):
 def test_paths_outside_the_data_dir_are_refused(client, shared, data_dir, bad_path):
     share, _, batch, _, url = shared
     (data_dir.parent / "outside.mp4").write_bytes(b"secret")
-    TimelapseBatch.objects.filter(pk=batch.pk).update(output_path=bad_path)
+    TimelapseBatch.objects.filter(pk=batch.pk).update(published_path=bad_path)
 
     assert client.get(url).status_code == 404
     assert client.get(f"/share/{share.token}/download").status_code == 404
@@ -132,7 +132,7 @@ def test_a_symlink_out_of_the_data_dir_is_refused(client, shared, data_dir):
     (data_dir.parent / "outside.mp4").write_bytes(b"secret")
     link = data_dir / "videos" / "escape.mp4"
     link.symlink_to(data_dir.parent / "outside.mp4")
-    TimelapseBatch.objects.filter(pk=batch.pk).update(output_path="videos/escape.mp4")
+    TimelapseBatch.objects.filter(pk=batch.pk).update(published_path="videos/escape.mp4")
 
     assert client.get(url).status_code == 404
 

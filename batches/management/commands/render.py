@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import argparse
+from datetime import date, time
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -10,6 +11,13 @@ from batches import continuous, render
 from batches.models import TimelapseBatch
 from batches.selection import Selection, SelectionError, create_batch
 from cameras.models import Camera
+
+
+def _time(value: str) -> time:
+    try:
+        return time.fromisoformat(value)
+    except ValueError as exc:
+        raise CommandError(f"Not a time of day (HH:MM): {value!r}") from exc
 
 
 def _date(value: str) -> date:
@@ -30,6 +38,24 @@ class Command(BaseCommand):
         parser.add_argument("--fps", type=int, default=30)
         parser.add_argument("--target-seconds", type=float)
         parser.add_argument("--min-quality", type=int)
+        parser.add_argument(
+            "--best-per-day",
+            type=int,
+            metavar="N",
+            help="the N best frames of each day, from the window --around HH:MM ± --window-hours",
+        )
+        parser.add_argument("--around", type=_time, help="time of day for --best-per-day (default 12:00)")
+        parser.add_argument("--window-hours", type=float, default=2.0)
+        parser.add_argument(
+            "--deflicker",
+            action=argparse.BooleanOptionalAction,
+            help="even out frame-to-frame brightness (default: the camera's render settings)",
+        )
+        parser.add_argument(
+            "--stabilize",
+            action=argparse.BooleanOptionalAction,
+            help="two-pass stabilization for a shaky mount (default: the camera's render settings)",
+        )
 
     def handle(self, *args, name, type, date_from, date_to, fps, target_seconds, min_quality, **options):
         camera = Camera.objects.filter(name=name).first()
@@ -45,6 +71,11 @@ class Command(BaseCommand):
                     fps=fps,
                     target_seconds=target_seconds,
                     min_quality=min_quality,
+                    deflicker=options["deflicker"],
+                    stabilize=options["stabilize"],
+                    best_per_day=options["best_per_day"],
+                    around=options["around"],
+                    window_hours=options["window_hours"],
                 )
                 batch = create_batch(camera, selection, batch_type=type)
         except SelectionError as exc:

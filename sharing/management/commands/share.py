@@ -36,7 +36,8 @@ class Command(BaseCommand):
         missing = [pk for pk in batch_ids if pk not in found]
         if missing:
             raise CommandError(f"No batch with id {', '.join(map(str, missing))}.")
-        unfinished = [pk for pk in batch_ids if found[pk].status != TimelapseBatch.Status.COMPLETED]
+        # A batch re-rendering (or whose re-render failed) still has its published video.
+        unfinished = [pk for pk in batch_ids if not found[pk].is_published]
         if unfinished:
             raise CommandError(f"Batch {', '.join(map(str, unfinished))} has not finished rendering.")
 

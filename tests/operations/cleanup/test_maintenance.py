@@ -103,13 +103,16 @@ def video(camera, name: str, completed_days_ago: float, **fields) -> TimelapseBa
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"mp4")
     fields.setdefault("status", TimelapseBatch.Status.COMPLETED)
+    fields.setdefault("published_path", f"videos/{name}")
+    at = timezone.now() - timedelta(days=completed_days_ago)
     return make_batch(
         camera,
         fields.pop("images", ()),
         batch_type=TimelapseBatch.BatchType.CONTINUOUS,
         generation_mode=TimelapseBatch.GenerationMode.PERIODIC,
         output_path=f"videos/{name}",
-        completed_at=timezone.now() - timedelta(days=completed_days_ago),
+        completed_at=at,
+        published_at=at if fields["published_path"] else None,
         **fields,
     )
 
@@ -120,7 +123,8 @@ def test_superseded_continuous_videos_go_and_their_shares_follow_the_newest():
     oldest = video(camera, "a.mp4", 3, images=[frame])
     older = video(camera, "b.mp4", 2)
     newest = video(camera, "c.mp4", 1)
-    rendering = video(camera, "d.mp4", 0, status=TimelapseBatch.Status.PROCESSING)
+    # Rendering its first video: nothing published yet, so it neither wins nor goes.
+    rendering = video(camera, "d.mp4", 0, status=TimelapseBatch.Status.PROCESSING, published_path=None)
     share = make_share([older])
     both = make_share([oldest, newest])
 

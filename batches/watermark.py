@@ -1,0 +1,67 @@
+"""A camera's watermark logo: an uploaded PNG, checked, stored under DATA_DIR/branding, drawn by the render.
+
+The file is named by its content hash, so a new logo never overwrites the one a
+render in progress is reading, and the settings digest changes with the pixels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+from django.conf import settings
+from PIL import Image as PILImage
+from PIL import UnidentifiedImageError
+
+from batches.models import RenderSettings
+from common.paths import relative_to_data, remove_media_file
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_SIDE = 4096
+
+
+class WatermarkError(ValueError):
+    """The upload is not a usable logo; the message says why and is safe to show."""
+
+
+def check_png(data: bytes) -> tuple[int, int]:
+    """(width, height) of a real, decodable PNG of a sensible size; WatermarkError otherwise."""
+    if len(data) > MAX_BYTES:
+        raise WatermarkError(f"The logo is {len(data) // 1024} KB; at most {MAX_BYTES // 1024 // 1024} MB.")
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise WatermarkError("The logo must be a PNG file (transparency is kept).")
+    try:
+        with PILImage.open(io.BytesIO(data)) as probe:
+            probe.verify()
+        with PILImage.open(io.BytesIO(data)) as image:
+            size = image.size
+            if size[0] > MAX_SIDE or size[1] > MAX_SIDE:
+                raise WatermarkError(f"The logo is {size[0]}x{size[1]}; at most {MAX_SIDE} pixels a side.")
+            image.load()
+    except WatermarkError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, PILImage.DecompressionBombError):
+        raise WatermarkError("The logo is not a readable PNG image.") from None
+    return size
+
+
+def store(render_settings: RenderSettings, data: bytes) -> None:
+    """Check and keep this PNG as the camera's logo (the row is saved by the caller)."""
+    check_png(data)
+    folder = Path(settings.DATA_DIR) / "branding" / str(render_settings.camera_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{hashlib.sha256(data).hexdigest()[:16]}.png"
+    partial = target.with_name(f".{target.name}.part")
+    partial.write_bytes(data)
+    partial.replace(target)
+    previous = render_settings.watermark_path
+    render_settings.watermark_path = relative_to_data(target)
+    if previous and previous != render_settings.watermark_path:
+        remove_media_file(previous)
+
+
+def remove(render_settings: RenderSettings) -> None:
+    if render_settings.watermark_path:
+        remove_media_file(render_settings.watermark_path)
+    render_settings.watermark_path = None
