@@ -56,7 +56,8 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
         "status",
         "started_at",
         "completed_at",
-        "duration_seconds",
+        "render_time",
+        "video_length",
         "frames_done",
         "total_frames",
         "attempts",
@@ -88,6 +89,21 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
         ("Published video: what shares play", {"fields": published_fields}),
         ("Current attempt", {"fields": attempt_fields}),
     ]
+
+    # duration_seconds is how long the render took, not how long the video plays: two
+    # labelled figures so nobody mistakes one for the other.
+    @admin.display(description="Render time", ordering="duration_seconds")
+    def render_time(self, batch: TimelapseBatch) -> str:
+        if batch.duration_seconds is None:
+            return "-"
+        return f"{batch.duration_seconds:.1f} s to render"
+
+    @admin.display(description="Video length")
+    def video_length(self, batch: TimelapseBatch) -> str:
+        if batch.status != TimelapseBatch.Status.COMPLETED or not batch.total_frames:
+            return "-"
+        seconds = batch.total_frames / batch.frame_rate
+        return f"{seconds:.1f} s of video ({batch.total_frames} frames at {batch.frame_rate} fps)"
 
     class Media:
         js = ["batches/progress.js"]

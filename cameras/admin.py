@@ -11,11 +11,21 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 
 from batches import watermark
 from batches.models import RenderSettings
 from cameras.models import Camera
-from cameras.services import CameraError, check_url, set_camera_credentials, set_camera_url
+from cameras.schedule import describe_schedule
+from cameras.services import (
+    CameraError,
+    check_url,
+    connection_summary,
+    set_camera_credentials,
+    set_camera_url,
+)
+from cameras.widgets import MetadataField, OverlayStyleField, ThinningTiersField, WeekdaysField
+from captures.retention import GRANULARITIES, tiers_from_json
 
 WRITE_ONLY = "Write-only: never shown again. Leave empty to keep the current value."
 
@@ -23,22 +33,38 @@ WRITE_ONLY = "Write-only: never shown again. Leave empty to keep the current val
 class CameraForm(forms.ModelForm):
     # Rendered empty every time (render_value=False): the admin never sends a secret back.
     camera_url = forms.CharField(
-        label="Camera URL",
+        label="New camera URL",
         required=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "size": 60}),
         help_text="http(s)://HOST/snap.jpeg, rtsp(s)://NVR:7441/ALIAS, unifi-protect://CONSOLE/CAMERA_ID "
         "or env:VARIABLE. " + WRITE_ONLY,
     )
+    # Not a secret: shown so the operator sees who the camera logs in as; emptied, it is removed.
     username = forms.CharField(required=False, widget=forms.TextInput(attrs={"autocomplete": "off"}))
     password = forms.CharField(
-        required=False, widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+        label="New password",
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=WRITE_ONLY,
     )
+    clear_password = forms.BooleanField(label="Remove the stored password", required=False)
     api_key = forms.CharField(
-        label="API key (UniFi Protect)",
+        label="New API key (UniFi Protect)",
         required=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         help_text=WRITE_ONLY,
     )
+    clear_api_key = forms.BooleanField(label="Remove the stored API key", required=False)
+    capture_weekdays = WeekdaysField(label="Capture on")
+    thinning_tiers = ThinningTiersField(
+        GRANULARITIES,
+        tiers_from_json,
+        label="Thinning",
+        help_text="Older pictures are thinned: e.g. after 30 days keep one picture an hour, after 180 "
+        "days one a day. No rows: the server's default policy.",
+    )
+    metadata = MetadataField(label="Notes", help_text="Free name/value pairs, e.g. site = North tower.")
+    day_overlay_style = OverlayStyleField(label="Day badge")
 
     class Meta:
         model = Camera
@@ -68,6 +94,40 @@ class CameraForm(forms.ModelForm):
             "metadata",
             "source_mode",
         ]
+        widgets = {"day_overlay_position": forms.RadioSelect(attrs={"class": "tl-corners"})}
+        labels = {
+            "capture_interval_seconds": "Every (seconds)",
+            "window_start": "From",
+            "window_end": "Until",
+            "sunrise_offset_minutes": "Start (minutes after sunrise)",
+            "sunset_offset_minutes": "Stop (minutes after sunset)",
+            "day_overlay_position": "Day badge corner",
+        }
+        help_texts = {
+            "window_start": "Leave both times empty to capture all day.",
+            "sunrise_offset_minutes": "Negative starts before sunrise.",
+            "sunset_offset_minutes": "Negative stops before sunset.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.connection = connection_summary(self.instance) if self.instance.pk else None
+        if self.connection is not None:
+            self.initial.setdefault("username", self.connection.username)
+        self._set_overlay_preview()
+
+    def _set_overlay_preview(self) -> None:
+        from captures.models import Image
+
+        latest = (
+            Image.objects.filter(camera=self.instance).order_by("-captured_at").first()
+            if self.instance.pk
+            else None
+        )
+        widget = self.fields["day_overlay_style"].widget
+        if latest is not None:
+            widget.preview_url = reverse("admin:captures_image_file", args=[latest.pk])
+            widget.preview_text = f"Day {latest.day_number or 1}"
 
     def clean(self):
         data = super().clean()
@@ -79,7 +139,27 @@ class CameraForm(forms.ModelForm):
                 check_url(url, exclude_pk=self.instance.pk)
             except CameraError as exc:
                 self.add_error("camera_url", str(exc))
+        if data.get("clear_password") and data.get("password"):
+            self.add_error("clear_password", "Either type a new password or remove it, not both.")
+        if data.get("clear_api_key") and data.get("api_key"):
+            self.add_error("clear_api_key", "Either type a new API key or remove it, not both.")
+        start, end = data.get("window_start"), data.get("window_end")
+        if (start is None) != (end is None):
+            self.add_error("window_end" if start else "window_start", "Give both times, or neither.")
+        elif start is not None and start == end:
+            self.add_error("window_end", "The window would be empty: choose a later time.")
+        if data.get("daylight_only") and (data.get("latitude") is None or data.get("longitude") is None):
+            self.add_error("latitude", "Daylight only needs the camera's latitude and longitude.")
         return data
+
+    def credential_changes(self) -> tuple[dict[str, str], frozenset[str]]:
+        """(new credentials, names to remove) from what the operator typed and ticked."""
+        data = self.cleaned_data
+        typed = {name: data.get(name, "") for name in ("username", "password", "api_key")}
+        clear = {name for name in ("password", "api_key") if data.get(f"clear_{name}")}
+        if self.connection is not None and self.connection.username and not typed["username"]:
+            clear.add("username")
+        return typed, frozenset(clear)
 
 
 # The camera page's buttons and the permission each one's work needs. The views check it;
@@ -181,6 +261,8 @@ class CameraAdmin(admin.ModelAdmin):
     readonly_fields = [
         "console",
         "url_configured",
+        "connection",
+        "schedule_summary",
         "retention_policy",
         "storage",
         "last_health_check",
@@ -190,12 +272,24 @@ class CameraAdmin(admin.ModelAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["name", "enabled", "url_configured"]}),
-        ("Connection (write-only)", {"fields": ["camera_url", "username", "password", "api_key"]}),
+        (
+            "Connection",
+            {
+                "fields": [
+                    "connection",
+                    "camera_url",
+                    "username",
+                    ("password", "clear_password"),
+                    ("api_key", "clear_api_key"),
+                ]
+            },
+        ),
         ("UniFi Protect", {"fields": ["console", "source_mode"], "classes": ["collapse"]}),
         (
             "Schedule",
             {
                 "fields": [
+                    "schedule_summary",
                     "capture_interval_seconds",
                     "capture_weekdays",
                     ("window_start", "window_end"),
@@ -239,6 +333,37 @@ class CameraAdmin(admin.ModelAdmin):
     def url_configured(self, camera: Camera) -> bool:
         return camera.has_url and bool(camera.encryption_key_ref)
 
+    @admin.display(description="Captures")
+    def schedule_summary(self, camera: Camera) -> str:
+        if not camera.pk:
+            return "Shown here once the camera is saved."
+        return format_html('<span class="tl-schedule-sentence">{}</span>', describe_schedule(camera))
+
+    @admin.display(description="Now")
+    def connection(self, camera: Camera) -> str:
+        summary = connection_summary(camera) if camera.pk else None
+        if summary is None:
+            return "No URL yet."
+        if summary.problem:
+            return format_html('<span class="tl-unset">{}</span> (from {})', summary.problem, summary.where)
+
+        def flag(is_set: bool, what: str) -> str:
+            return format_html(
+                '<span class="{}">{} {}</span>',
+                "tl-set" if is_set else "tl-unset",
+                what,
+                "set" if is_set else "not set",
+            )
+
+        return format_html(
+            "<code>{}</code><br>from {} · user: {} · {} · {}",
+            summary.masked_url,
+            summary.where,
+            summary.username or "none",
+            flag(summary.password_set, "password"),
+            flag(summary.api_key_set, "API key"),
+        )
+
     @admin.display(description="Policy in force")
     def retention_policy(self, camera: Camera) -> str:
         from captures.retention import policy_for
@@ -271,16 +396,15 @@ class CameraAdmin(admin.ModelAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        data = form.cleaned_data
-        url = data.get("camera_url", "").strip()
-        credentials = {k: data.get(k, "") for k in ("username", "password", "api_key")}
+        url = form.cleaned_data.get("camera_url", "").strip()
+        credentials, clear = form.credential_changes()
         try:
             if url:
                 set_camera_url(obj, url, **credentials)
                 return
             obj.save()
-            if any(credentials.values()):
-                set_camera_credentials(obj, **credentials)
+            if any(credentials.values()) or clear:
+                set_camera_credentials(obj, **credentials, clear=clear)
         except CameraError as exc:
             messages.error(request, str(exc))
 
@@ -306,7 +430,7 @@ class CameraAdmin(admin.ModelAdmin):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is not None and not self.has_change_permission(request, obj):
             # Read-only, the write-only fields would show "None" for a password that is set.
-            return [fs for fs in fieldsets if fs[0] != "Connection (write-only)"]
+            return [fs for fs in fieldsets if fs[0] != "Connection"]
         return fieldsets
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

@@ -92,3 +92,59 @@ def capture_window_reason(camera, when: datetime) -> str | None:
         if window is not None and not (window[0] <= local < window[1]):
             return "outside daylight (sunrise/sunset window)"
     return None
+
+
+# A range reads "Mon\u2013Fri" and "07:00\u201318:00" with an en dash, as printed schedules do.
+EN_DASH = "\u2013"
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _every(seconds: int) -> str:
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds % size == 0:
+            count = seconds // size
+            return f"every {unit}" if count == 1 else f"every {count} {unit}s"
+    return "every second" if seconds == 1 else f"every {seconds} seconds"
+
+
+def _weekdays(days: list[int]) -> str:
+    """A run of days as a range (Mon to Fri, with an en dash), else a list; "" for every day."""
+    days = sorted({int(day) for day in days if 1 <= int(day) <= 7})
+    if not days or len(days) == 7:
+        return ""
+    if len(days) >= 3 and days == list(range(days[0], days[-1] + 1)):
+        return f"{WEEKDAY_NAMES[days[0] - 1]}{EN_DASH}{WEEKDAY_NAMES[days[-1] - 1]}"
+    return ", ".join(WEEKDAY_NAMES[day - 1] for day in days)
+
+
+def _sun_edge(name: str, offset: int) -> str:
+    if offset == 0:
+        return name
+    sign = "+" if offset > 0 else "-"
+    return f"{name}{sign}{abs(offset)} min"
+
+
+def describe_schedule(camera) -> str:
+    """The camera's schedule as one sentence, e.g. "Every 5 minutes, Mon to Fri, 07:00 to 18:00".
+
+    The capture task's rule is `capture_window_reason()`; this says the same thing in words,
+    so the camera page can show what the fields mean together.
+    """
+    parts = [_every(camera.capture_interval_seconds)]
+    days = _weekdays(camera.capture_weekdays or [])
+    if days:
+        parts.append(days)
+    if camera.window_start is not None and camera.window_end is not None:
+        parts.append(f"{camera.window_start:%H:%M}{EN_DASH}{camera.window_end:%H:%M}")
+    sentence = ", ".join(parts)
+    if camera.daylight_only:
+        if camera.latitude is None or camera.longitude is None:
+            sentence += " (daylight only is ticked but needs latitude and longitude, so it does nothing yet)"
+        else:
+            sentence += (
+                f" from {_sun_edge('sunrise', camera.sunrise_offset_minutes)}"
+                f" to {_sun_edge('sunset', camera.sunset_offset_minutes)}"
+            )
+    if not camera.enabled:
+        sentence = "Paused (camera disabled); when enabled: " + sentence
+    return sentence[0].upper() + sentence[1:]

@@ -101,6 +101,27 @@ def split_credentials(url: str) -> tuple[str, str, str]:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), username, password
 
 
+MASK = "••••"
+
+
+def masked_url(url: str, username: str = "", password: str = "") -> str:
+    """The URL's shape fit to show an operator: scheme and user visible, everything else ••••.
+
+    The host, port, path and query are secrets too (a LAN address, an RTSP alias or a token in
+    the query is enough to reach the camera), so only the scheme, the username and whether a
+    password is set are shown: `http://admin:••••@••••/••••`. `username`/`password` are the
+    separately stored credentials; inline ones in `url` count the same.
+    """
+    bare, inline_user, inline_password = split_credentials(url)
+    parts = urlsplit(bare)
+    user = username or inline_user
+    secret = f":{MASK}" if (password or inline_password) else ""
+    userinfo = f"{user}{secret}@" if (user or secret) else ""
+    path = f"/{MASK}" if parts.path not in ("", "/") else "/"
+    query = f"?{MASK}" if parts.query else ""
+    return f"{parts.scheme}://{userinfo}{MASK}{path}{query}"
+
+
 def _derived_key(purpose: bytes) -> bytes:
     # A dedicated key per purpose, derived from SECRET_KEY, so the hash key is
     # never the session-signing key itself and one cannot be used for the other.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -91,24 +92,64 @@ def check_url(url: str, exclude_pk: int | None = None) -> None:
     _check_unique(_hash_for(secret, env_ref), exclude_pk=exclude_pk)
 
 
-def set_camera_credentials(camera: Camera, username: str = "", password: str = "", api_key: str = "") -> None:
-    """Change only the credentials of a camera whose URL is in the secrets file."""
+def set_camera_credentials(
+    camera: Camera,
+    username: str = "",
+    password: str = "",
+    api_key: str = "",
+    clear: frozenset[str] = frozenset(),
+) -> None:
+    """Change only the credentials of a camera whose URL is in the secrets file.
+
+    An empty value keeps the stored one (the form never shows secrets back); a name in
+    `clear` ("username", "password", "api_key") removes it instead.
+    """
     ref = camera.encryption_key_ref or ""
     if not ref.startswith("secrets:"):
         raise CameraError("This camera's URL lives in the environment; set its credentials there too.")
     try:
         old = secrets.load_secret(ref)
-        secrets.store_secret(
-            secrets.CameraSecret(
-                url=old.url,
-                username=username or old.username,
-                password=password or old.password,
-                api_key=api_key or old.api_key,
-            ),
-            ref,
-        )
+        kept = {
+            name: "" if name in clear else (new or getattr(old, name))
+            for name, new in (("username", username), ("password", password), ("api_key", api_key))
+        }
+        secrets.store_secret(secrets.CameraSecret(url=old.url, **kept), ref)
     except secrets.SecretError as exc:
         raise CameraError(str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class ConnectionSummary:
+    """What the camera page may show about a connection: never a password or a key."""
+
+    masked_url: str
+    username: str
+    password_set: bool
+    api_key_set: bool
+    where: str  # "the encrypted secrets file" or "an environment variable"
+    problem: str = ""
+
+
+def connection_summary(camera: Camera) -> ConnectionSummary | None:
+    """The camera's URL with its secrets masked, and which credentials are set; None if no URL."""
+    ref = camera.encryption_key_ref or ""
+    if not ref:
+        return None
+    # Not the variable's name: the pages never say where an address can be read.
+    where = "an environment variable" if ref.startswith("env:") else "the encrypted secrets file"
+    try:
+        secret = secrets.load_secret(ref)
+    except secrets.SecretError:
+        # Not the error's text: for an env: ref it names the variable.
+        problem = "The address cannot be read: type it again, or check the server's environment."
+        return ConnectionSummary("", "", False, False, where, problem=problem)
+    return ConnectionSummary(
+        masked_url=secrets.masked_url(secret.url, secret.username, secret.password),
+        username=secret.username or secrets.split_credentials(secret.url)[1],
+        password_set=bool(secret.password or secrets.split_credentials(secret.url)[2]),
+        api_key_set=bool(secret.api_key),
+        where=where,
+    )
 
 
 def set_camera_url(

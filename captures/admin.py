@@ -49,7 +49,8 @@ class ImageAdmin(admin.ModelAdmin):
         "file_size_bytes",
     ]
     list_filter = ["camera", "day_number", QualityFilter, "format"]
-    search_fields = ["filename"]
+    # Operators look pictures up by camera ("crane") as often as by file name.
+    search_fields = ["filename", "camera__name"]
     date_hierarchy = "captured_at"
     list_select_related = ["camera"]
     # file_path is never typed in: a row pointing at the secret key or the database would be

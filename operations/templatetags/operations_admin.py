@@ -1,4 +1,4 @@
-"""Template tags for the admin pages: the disk-low banner."""
+"""Template tags for the admin pages: the disk-low banner and the index's everyday/advanced split."""
 
 from __future__ import annotations
 
@@ -17,3 +17,22 @@ def disk_banner(context) -> dict:
     if not (user and user.is_active and user.is_staff):
         return {"disk": None}
     return {"disk": disk_status()}
+
+
+# What operators use every day, in the order of the work: camera -> images -> timelapses -> shares.
+EVERYDAY_APPS = ("cameras", "captures", "batches", "sharing", "operations")
+
+
+@register.simple_tag
+def split_app_list(app_list: list[dict]) -> dict[str, list[dict]]:
+    """The admin index's apps as {"everyday": [...], "advanced": [...]}.
+
+    Login records (axes), users and the periodic-task tables are for the person who runs
+    the server, not for filming a site: they go under "Advanced", still one click away.
+    """
+    everyday = sorted(
+        (app for app in app_list if app["app_label"] in EVERYDAY_APPS),
+        key=lambda app: EVERYDAY_APPS.index(app["app_label"]),
+    )
+    advanced = [app for app in app_list if app["app_label"] not in EVERYDAY_APPS]
+    return {"everyday": everyday, "advanced": advanced}
