@@ -33,7 +33,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from api.models import Webhook, WebhookDelivery
+from cameras import network
 from cameras.secrets import SecretError, normalise_url
+from captures.transport import CheckedTransport
 
 log = logging.getLogger(__name__)
 TASK = "api.tasks.deliver_webhook"
@@ -53,6 +55,10 @@ def check_url(url: str) -> None:
         normalise_url(url)
     except SecretError as exc:
         raise WebhookError(str(exc).replace("camera", "webhook")) from exc
+    try:
+        network.check_url(url)
+    except network.AddressRefused as exc:
+        raise WebhookError(str(exc).replace("camera", "webhook")) from None
 
 
 def new_salt() -> str:
@@ -118,8 +124,14 @@ def attempt(delivery: WebhookDelivery) -> bool:
     status, error = None, ""
     try:
         check_url(hook.url)
+        # The camera transport: it connects only to an address cameras.network allows,
+        # judged on the connection itself (no DNS rebinding between check and connect).
+        transport = CheckedTransport(verify=True, limits=httpx.Limits(max_connections=1))
         with httpx.Client(
-            follow_redirects=False, trust_env=False, timeout=settings.TIMELAPSER_WEBHOOK_TIMEOUT_SECONDS
+            transport=transport,
+            follow_redirects=False,
+            trust_env=False,
+            timeout=settings.TIMELAPSER_WEBHOOK_TIMEOUT_SECONDS,
         ) as client:
             status = client.post(hook.url, content=body, headers=headers).status_code
         if not 200 <= status < 300:

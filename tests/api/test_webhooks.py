@@ -193,3 +193,14 @@ def test_webhook_urls_follow_the_camera_url_rules(url):
     with pytest.raises(webhooks.WebhookError) as caught:
         webhooks.check_url(url)
     assert "pw" not in str(caught.value) and "passwd" not in str(caught.value)
+
+
+def test_a_webhook_at_a_link_local_or_refused_loopback_address_is_refused(settings):
+    """The same address rule as camera URLs: cloud metadata and, unless allowed, this machine."""
+    from api.webhooks import WebhookError, check_url
+
+    with pytest.raises(WebhookError, match="link-local"):
+        check_url("http://169.254.169.254/latest/meta-data/")
+    settings.TIMELAPSER_CAMERA_ALLOW_LOOPBACK = False
+    with pytest.raises(WebhookError):
+        check_url("http://127.0.0.1:9/hook")
