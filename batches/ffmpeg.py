@@ -24,7 +24,7 @@ from pathlib import Path
 import imageio_ffmpeg
 from django.conf import settings
 
-from batches import effects
+from batches import effects, renditions
 from batches.effects import Watermark
 
 FONTS_DIR = Path(__file__).resolve().parent / "fonts"
@@ -316,8 +316,12 @@ def encode(
     faststart: bool = True,
     on_progress: Callable[[int], None] | None = None,
     captions: Sequence[str] | None = None,
+    plan: renditions.Plan | None = None,
 ) -> None:
     """Encode exactly these frames, in this order, one video frame each, into `output` (MP4).
+
+    With a rendition `plan`, the one decode feeds every file it names (`output` is then
+    ignored: the plan's full-resolution partial is the first output).
 
     The frames are linked as 000001.jpg... so ffmpeg's image2 demuxer reads one
     packet per file at a constant rate, and -fps_mode passthrough forbids the
@@ -341,9 +345,13 @@ def encode(
     if video.watermark:
         (workdir / "logo.png").symlink_to(video.watermark.path)
         source += ["-i", "logo.png"]
-        graph_args = ["-filter_complex", graph]
-    else:
-        graph_args = ["-vf", graph]
+    if plan is not None:
+        prefix = "" if video.watermark else "[0:v]"
+        tail, outputs = renditions.graph_tail(plan, len(frames), video.preset, video.crf)
+        args = [*source, "-filter_complex", f"{prefix}{graph}[v];{tail}", *outputs]
+        _check_count(_run(args, workdir, on_progress), len(frames))
+        return
+    graph_args = ["-filter_complex" if video.watermark else "-vf", graph]
     args = [
         *source, *graph_args,
         "-fps_mode", "passthrough",
@@ -352,10 +360,13 @@ def encode(
     ]  # fmt: skip
     if faststart:
         args += ["-movflags", "+faststart"]
-    written = _run([*args, "-f", "mp4", "-y", str(output)], workdir, on_progress)
-    if written != len(frames):
+    _check_count(_run([*args, "-f", "mp4", "-y", str(output)], workdir, on_progress), len(frames))
+
+
+def _check_count(written: int, frames: int) -> None:
+    if written != frames:
         # A frame ffmpeg could not decode is skipped with only a warning; never ship that silently.
-        raise RenderError(f"ffmpeg wrote {written} video frames for {len(frames)} images; not publishing it.")
+        raise RenderError(f"ffmpeg wrote {written} video frames for {frames} images; not publishing it.")
 
 
 def concat(segments: Sequence[Path], output: Path, workdir: Path, faststart: bool = True) -> None:

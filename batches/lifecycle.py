@@ -23,6 +23,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from batches.ffmpeg import video_size
 from batches.models import TimelapseBatch
 from batches.partials import remove_partial_files
 from batches.signals import render_completed, render_failed
@@ -171,6 +172,7 @@ def complete(
     frames: int,
     overlay: bool,
     day_range: tuple[int | None, int | None],
+    files: dict[str, tuple[Path, Path]] | None = None,
     **extra,
 ) -> bool:
     """Publish the finished file under its new name and mark the batch completed, if still ours.
@@ -181,19 +183,29 @@ def complete(
     the old video's path, size and facts or the new one's, never a mix. `final`
     is always a new name (frames.output_name): the old file stays untouched for
     the responses still reading it, and is retired (see remove_retired_outputs).
+    `files` are the video's other renditions, poster and sprite (role -> (written,
+    final)); they are renamed and switched in the same step, and retired alike.
     """
     path = relative_to_data(final)
     with transaction.atomic():
-        row = still_ours(batch).select_for_update().values("published_path", "retired_outputs").first()
+        row = (
+            still_ours(batch)
+            .select_for_update()
+            .values("published_path", "retired_outputs", "published_renditions")
+            .first()
+        )
         if row is None:
             log.warning("Batch %s was taken over while rendering; discarding this result", batch.pk)
             return False
         partial.replace(final)
+        published = _publish_files(files or {})
         now = timezone.now()
         size = final.stat().st_size
         retired = list(row["retired_outputs"] or [])
-        if row["published_path"] and row["published_path"] != path:
-            retired.append({"path": row["published_path"], "retired_at": now.isoformat()})
+        new_paths = {path, *_rendition_paths(published)}
+        for old in [row["published_path"], *_rendition_paths(row["published_renditions"])]:
+            if old and old not in new_paths:
+                retired.append({"path": old, "retired_at": now.isoformat()})
         first_day, last_day = day_range
         still_ours(batch).update(
             status=Status.COMPLETED,
@@ -215,11 +227,39 @@ def complete(
             published_day_range_start=first_day,
             published_day_range_end=last_day,
             retired_outputs=retired,
+            published_renditions=published or None,
             **extra,
         )
         transaction.on_commit(lambda: render_completed.send(sender=TimelapseBatch, batch=batch))
     remove_retired_outputs(TimelapseBatch.objects.filter(pk=batch.pk))
     return True
+
+
+def _publish_files(files: dict[str, tuple[Path, Path]]) -> dict:
+    """Rename each written file to its published name; the row value that describes them."""
+    published: dict = {}
+    for role, (written, final) in files.items():
+        written.replace(final)
+        relative = relative_to_data(final)
+        if final.suffix == ".mp4":
+            width, height = video_size(final)
+            published[role] = {
+                "path": relative,
+                "size": final.stat().st_size,
+                "width": width,
+                "height": height,
+            }
+        else:
+            published[role] = relative
+    return published
+
+
+def _rendition_paths(renditions: dict | None) -> list[str]:
+    """Every file path a published_renditions value names."""
+    paths = []
+    for value in (renditions or {}).values():
+        paths.append(value["path"] if isinstance(value, dict) else value)
+    return paths
 
 
 def retirement_cutoff(now: datetime | None = None) -> datetime:

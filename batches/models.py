@@ -74,6 +74,10 @@ class TimelapseBatch(models.Model):
     # Files this batch published before, kept for a grace period after they were
     # replaced (see lifecycle.remove_retired_outputs): [{"path": ..., "retired_at": ISO time}].
     retired_outputs = models.JSONField(null=True, blank=True)
+    # The published video's other files, switched with published_path in one UPDATE:
+    # {"web": {"path", "size", "width", "height"}, "av1": {...}, "poster": path, "sprite": path, "vtt": path}.
+    # No "web" means the full video is the web one (it is 1080p or smaller).
+    published_renditions = models.JSONField(null=True, blank=True)
 
     class Meta:
         db_table = "timelapse_batches"

@@ -10,7 +10,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from batches import continuous, ffmpeg
+from batches import continuous, ffmpeg, renditions
 from batches.ffmpeg import RenderError
 from batches.frames import (
     captions,
@@ -71,7 +71,12 @@ def _render_frames(batch: TimelapseBatch, workdir: Path) -> None:
     final = videos_dir(batch.camera) / name
     for old in partial_files(batch):
         ffmpeg.remove_quietly(old)
-    partial = final.with_name(f".{name}.{batch.attempts}.part")
+    try:
+        kinds = renditions.parse(batch.selection.get("renditions"))
+    except renditions.RenditionError as exc:
+        raise RenderError(str(exc)) from exc
+    plan = renditions.plan(kinds, final, batch.attempts, video.width, video.height, len(frames))
+    partial = plan.outputs["full"]
     runs = day_runs(frames)
     try:
         ffmpeg.encode(
@@ -82,8 +87,12 @@ def _render_frames(batch: TimelapseBatch, workdir: Path) -> None:
             workdir,
             on_progress=heartbeat,
             captions=captions(frames, batch.camera) if video.timestamp else None,
+            plan=plan,
         )
+        (workdir / "sprite.vtt").write_text(plan.sprite.vtt("sprite.jpg", video.fps))
+        files = renditions.publishable(plan, workdir / "sprite.vtt")
         days = day_range(f.day_number for f in frames)
-        complete(batch, partial, final, len(frames), video.overlay and bool(runs), days)
+        complete(batch, partial, final, len(frames), video.overlay and bool(runs), days, files=files)
     finally:
-        ffmpeg.remove_quietly(partial)
+        for path in [*plan.outputs.values(), plan.poster, plan.sprite_image]:
+            ffmpeg.remove_quietly(path)

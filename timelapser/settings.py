@@ -292,6 +292,11 @@ TIMELAPSER_IMPORT_DIRS = env.list("TIMELAPSER_IMPORT_DIRS", default=[str(DATA_DI
 # x264 settings for every render (and the benchmark's bare ffmpeg baseline).
 TIMELAPSER_RENDER_PRESET = env.str("TIMELAPSER_RENDER_PRESET", default="veryfast")
 TIMELAPSER_RENDER_CRF = env.int("TIMELAPSER_RENDER_CRF", default=23)
+# Which renditions a plain render writes besides the full-resolution one (batches/renditions.py):
+# "web" (<= TIMELAPSER_WEB_RENDITION_HEIGHT, what the share page streams) and "av1" (libsvtav1).
+TIMELAPSER_RENDITIONS = env.str("TIMELAPSER_RENDITIONS", default="web,full")
+TIMELAPSER_WEB_RENDITION_HEIGHT = env.int("TIMELAPSER_WEB_RENDITION_HEIGHT", default=1080)
+TIMELAPSER_AV1_PRESET = env.int("TIMELAPSER_AV1_PRESET", default=10)
 # A processing batch whose heartbeat is older than this lost its worker.
 TIMELAPSER_RENDER_HEARTBEAT_SECONDS = env.float("TIMELAPSER_RENDER_HEARTBEAT_SECONDS", default=2.0)
 TIMELAPSER_RENDER_STALE_SECONDS = env.int("TIMELAPSER_RENDER_STALE_SECONDS", default=120)

@@ -1,0 +1,186 @@
+"""Renditions of one render: the full-resolution MP4, a <= 1080p web MP4, an optional AV1, a poster and a
+WebVTT thumbnail sprite, all fed by ONE decode of the frames.
+
+The frame graph of batches.ffmpeg ends in a `split`; each branch is one more output of the
+same ffmpeg process. Decoding and finishing (deflicker, logo, badge) happen once, which is
+what makes two renditions cheaper than two renders (bench/render.py `renditions_ratio`).
+The poster and sprite are branches too, so they cost a scale of a few frames, not a decode.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+KINDS = ("web", "full", "av1")
+SPRITE_COLUMNS = 10
+SPRITE_ROWS = 10
+SPRITE_TILE_WIDTH = 160
+
+
+class RenditionError(ValueError):
+    """An unknown rendition name (from the command line or a batch's selection)."""
+
+
+def parse(value: str | list | None) -> tuple[str, ...]:
+    """`web,full,av1` -> the kinds, full always included (downloads and continuous joins use it)."""
+    if value is None:
+        value = settings.TIMELAPSER_RENDITIONS
+    names = value.split(",") if isinstance(value, str) else list(value)
+    names = [n.strip().lower() for n in names if n and n.strip()]
+    unknown = sorted(set(names) - set(KINDS))
+    if unknown:
+        raise RenditionError(f"Unknown rendition(s): {', '.join(unknown)} (choose from {', '.join(KINDS)}).")
+    return tuple(k for k in KINDS if k in names or k == "full")
+
+
+@dataclass(frozen=True)
+class Sprite:
+    """A grid of `count` thumbnails, one every `every` frames, `columns` wide."""
+
+    count: int
+    columns: int
+    every: float
+    tile_width: int
+    tile_height: int
+
+    @classmethod
+    def for_video(cls, frames: int, width: int, height: int) -> Sprite:
+        columns = max(1, min(SPRITE_COLUMNS, frames))
+        rows = max(1, min(SPRITE_ROWS, frames // columns))
+        tile_width = min(SPRITE_TILE_WIDTH, width)
+        tile_height = max(2, round(height * tile_width / width / 2) * 2)
+        return cls(columns * rows, columns, frames / (columns * rows), tile_width, tile_height)
+
+    @property
+    def rows(self) -> int:
+        return math.ceil(self.count / self.columns)
+
+    def chain(self, frames: int) -> str:
+        """Picks exactly `count` evenly spaced frames (the first, then each time floor(n*count/frames) moves on)."""
+        pick = f"eq(n\\,0)+gt(floor(n*{self.count}/{frames})\\,floor((n-1)*{self.count}/{frames}))"
+        return (
+            f"select='{pick}',scale={self.tile_width}:{self.tile_height}:flags=bicubic,"
+            f"tile={self.columns}x{self.rows}"
+        )
+
+    def vtt(self, image_name: str, fps: int) -> str:
+        """WebVTT cues `image_name#xywh=x,y,w,h`, each covering its thumbnail's stretch of the video."""
+        lines = ["WEBVTT", ""]
+        for i in range(self.count):
+            start, end = i * self.every / fps, (i + 1) * self.every / fps
+            x, y = (i % self.columns) * self.tile_width, (i // self.columns) * self.tile_height
+            lines += [
+                f"{_stamp(start)} --> {_stamp(end)}",
+                f"{image_name}#xywh={x},{y},{self.tile_width},{self.tile_height}",
+                "",
+            ]
+        return "\n".join(lines)
+
+
+def _stamp(seconds: float) -> str:
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+
+
+def web_size(width: int, height: int) -> tuple[int, int] | None:
+    """The web rendition's size, or None when the full one already fits (then it is the web one)."""
+    limit = settings.TIMELAPSER_WEB_RENDITION_HEIGHT
+    if height <= limit:
+        return None
+    return max(2, round(width * limit / height / 2) * 2), limit
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one encode writes: file paths per kind (partials, renamed on publish) plus poster and sprite."""
+
+    outputs: dict[str, Path]  # kind -> partial file
+    web_size: tuple[int, int] | None
+    poster: Path
+    sprite_image: Path
+    sprite: Sprite
+
+
+def plan(kinds: tuple[str, ...], final: Path, attempt: int, width: int, height: int, frames: int) -> Plan:
+    """Partial names beside `final` for every output; the web one only when it is smaller than full."""
+    size = web_size(width, height)
+    outputs = {"full": final}
+    if "web" in kinds and size:
+        outputs["web"] = final.with_name(final.stem + ".web.mp4")
+    if "av1" in kinds:
+        outputs["av1"] = final.with_name(final.stem + ".av1.mp4")
+    partial = {kind: path.with_name(f".{path.name}.{attempt}.part") for kind, path in outputs.items()}
+    poster = final.with_name(f".{final.stem}.poster.jpg.{attempt}.part")
+    sprite = final.with_name(f".{final.stem}.sprite.jpg.{attempt}.part")
+    return Plan(
+        partial, size if "web" in outputs else None, poster, sprite, Sprite.for_video(frames, width, height)
+    )
+
+
+def final_name(partial: Path) -> str:
+    """`.name.mp4.3.part` -> `name.mp4`."""
+    return partial.name[1:].rsplit(".", 2)[0]
+
+
+def encoder_args(kind: str, preset: str, crf: int) -> list[str]:
+    if kind == "av1":
+        # SVT-AV1 preset 10 encodes at roughly x264 veryfast's speed; crf 35 is about the
+        # size of x264 crf 23 at the same look (AV1's scale runs higher).
+        return ["-c:v", "libsvtav1", "-preset", str(settings.TIMELAPSER_AV1_PRESET), "-crf", "35"]
+    return ["-c:v", "libx264", "-preset", preset, "-crf", str(crf)]
+
+
+def graph_tail(p: Plan, frames: int, preset: str, crf: int) -> tuple[str, list[str]]:
+    """The split after the frame graph's [v], and every output's arguments (the MP4s first: ffmpeg's
+    progress and frame count are those of the first output, the full-resolution video)."""
+    branches = [*p.outputs, "poster", "sprite"]
+    labels = "".join(f"[{b}]" for b in branches)
+    chains = [f"[v]split={len(branches)}{labels}"]
+    maps = {}
+    for kind in p.outputs:
+        if kind == "web" and p.web_size:
+            chains.append(f"[web]scale={p.web_size[0]}:{p.web_size[1]}:flags=bicubic[webout]")
+            maps[kind] = "[webout]"
+        else:
+            maps[kind] = f"[{kind}]"
+    chains.append("[poster]trim=end_frame=1[posterout]")
+    chains.append(f"[sprite]{p.sprite.chain(frames)}[spriteout]")
+    args: list[str] = []
+    for kind, path in p.outputs.items():
+        args += ["-map", maps[kind], "-fps_mode", "passthrough", *encoder_args(kind, preset, crf), "-an",
+                 "-movflags", "+faststart", "-f", "mp4", "-y", str(path)]  # fmt: skip
+    for label, path in (("[posterout]", p.poster), ("[spriteout]", p.sprite_image)):
+        args += [
+            "-map",
+            label,
+            "-frames:v",
+            "1",
+            "-q:v",
+            "4",
+            "-f",
+            "image2",
+            "-update",
+            "1",
+            "-y",
+            str(path),
+        ]
+    return ";".join(chains), args
+
+
+def publishable(p: Plan, vtt: Path) -> dict[str, tuple[Path, Path]]:
+    """Every file besides the full video, as role -> (written file, name it is published under)."""
+    full = p.outputs["full"]
+    stem = Path(final_name(full)).stem
+    files = {
+        kind: (path, path.with_name(final_name(path))) for kind, path in p.outputs.items() if kind != "full"
+    }
+    files["poster"] = (p.poster, full.with_name(f"{stem}.poster.jpg"))
+    files["sprite"] = (p.sprite_image, full.with_name(f"{stem}.sprite.jpg"))
+    files["vtt"] = (vtt, full.with_name(f"{stem}.sprite.vtt"))
+    return files
