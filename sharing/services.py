@@ -414,3 +414,18 @@ def absolute_url(path: str, request=None) -> str:
 def output_file(batch: TimelapseBatch) -> Path | None:
     """The batch's published video inside the media folders, or None."""
     return media_file(batch.published_path)
+
+
+def rendition_file(batch: TimelapseBatch, role: str) -> Path | None:
+    """A published rendition's file ("web", "av1", "poster", "sprite", "vtt"), through the path guard.
+
+    The renditions switch with published_path in one UPDATE (batches.lifecycle.complete),
+    so they always belong to the video the page plays.
+    """
+    value = (batch.published_renditions or {}).get(role)
+    return media_file(value["path"] if isinstance(value, dict) else value)
+
+
+def stream_file(batch: TimelapseBatch) -> Path | None:
+    """What the share player streams: the <= 1080p web rendition, else the full video (it fits)."""
+    return rendition_file(batch, "web") or output_file(batch)

@@ -1,7 +1,7 @@
 from django.urls import path
 
 import common.converters  # noqa: F401  (registers <id:...>)
-from sharing import home, views
+from sharing import home, previews, views
 
 app_name = "sharing"
 
@@ -11,7 +11,11 @@ urlpatterns = [
     path("share/<str:token>", views.page, name="page"),
     path("share/<str:token>/unlock", views.unlock, name="unlock"),
     path("share/<str:token>/video/<id:item>.mp4", views.video, name="video"),
+    path("share/<str:token>/video/<id:item>/av1.mp4", previews.av1, name="video_av1"),
     path("share/<str:token>/poster/<id:item>.jpg", views.poster, name="poster"),
+    # The VTT's cues name "sprite.jpg#xywh=...", which resolves to the route beside it.
+    path("share/<str:token>/previews/<id:item>/sprite.vtt", previews.vtt, name="previews_vtt"),
+    path("share/<str:token>/previews/<id:item>/sprite.jpg", previews.sprite, name="previews_sprite"),
     path("share/<str:token>/download", views.download, name="download"),
     path("share/<str:token>/download/<id:item>", views.download, name="download_item"),
     path("share/<str:token>/frame/<id:image>/thumb.jpg", views.frame_thumb, name="frame_thumb"),

@@ -104,14 +104,21 @@ def _video_context(share: Share, items: list[services.Item]) -> list[dict]:
     rows = []
     token = share.token
     for item in items:
-        path = services.output_file(item.batch)
+        path = services.stream_file(item.batch)
         size = media.video_size(path) if path else None
+        renditions = item.batch.published_renditions or {}
         rows.append(
             {
                 "item": item,
                 "batch": item.batch,
                 "title": item.title,
                 "video_url": reverse("sharing:video", args=[token, item.pk]),
+                "av1_url": reverse("sharing:video_av1", args=[token, item.pk])
+                if "av1" in renditions
+                else None,
+                "previews_url": reverse("sharing:previews_vtt", args=[token, item.pk])
+                if "vtt" in renditions
+                else None,
                 "poster_url": reverse("sharing:poster", args=[token, item.pk]),
                 "download_url": reverse("sharing:download_item", args=[token, item.pk]),
                 "width": size[0] if size else None,
@@ -307,7 +314,8 @@ def _serve_video(
     if share is None or (download and not share.download_enabled):
         return not_found()
     item = services.find_item(share, item_pk)
-    path = services.output_file(item.batch) if item else None
+    # Downloads get the full resolution; the player streams the web rendition.
+    path = (services.output_file if download else services.stream_file)(item.batch) if item else None
     if path is None:
         return not_found()
     name = f"{item.title}.mp4" if download else None
@@ -331,8 +339,10 @@ def download(request: HttpRequest, token: str, item: int | None = None) -> HttpR
 def poster(request: HttpRequest, token: str, item: int) -> HttpResponseBase:
     share = _visible_share(request, token)
     found = services.find_item(share, item) if share else None
-    path = services.output_file(found.batch) if found else None
-    image = media.poster(path, found.batch.pk) if path else None
+    # The render's own poster; videos published before renditions existed get one made from the file.
+    image = services.rendition_file(found.batch, "poster") if found else None
+    path = services.output_file(found.batch) if found and not image else None
+    image = image or (media.poster(path, found.batch.pk) if path else None)
     if image is None:
         return not_found()
     return file_response(request, image, "image/jpeg")

@@ -1,0 +1,43 @@
+"""Share routes for a video's other renditions: the AV1 source and the scrub-preview sprite (WebVTT + JPEG).
+
+Each answers exactly like the main video route: the same share checks, the same 404
+for every "no", files only through the path guard (services.rendition_file).
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponseBase
+from django.views.decorators.http import require_http_methods
+
+from sharing import services
+from sharing.serving import file_response
+from sharing.views import _visible_share, media_limit, not_found
+
+TYPES = {"av1": "video/mp4", "vtt": "text/vtt; charset=utf-8", "sprite": "image/jpeg"}
+
+
+def _serve(request: HttpRequest, token: str, item: int, role: str) -> HttpResponseBase:
+    share = _visible_share(request, token)
+    found = services.find_item(share, item) if share else None
+    path = services.rendition_file(found.batch, role) if found else None
+    if path is None:
+        return not_found()
+    return file_response(request, path, TYPES[role])
+
+
+@media_limit
+@require_http_methods(["GET", "HEAD"])
+def av1(request: HttpRequest, token: str, item: int) -> HttpResponseBase:
+    return _serve(request, token, item, "av1")
+
+
+@media_limit
+@require_http_methods(["GET", "HEAD"])
+def vtt(request: HttpRequest, token: str, item: int) -> HttpResponseBase:
+    return _serve(request, token, item, "vtt")
+
+
+@media_limit
+@require_http_methods(["GET", "HEAD"])
+def sprite(request: HttpRequest, token: str, item: int) -> HttpResponseBase:
+    return _serve(request, token, item, "sprite")
