@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max, Min
 
-from batches import bestframe
+from batches import bestframe, renditions
 from batches.models import TimelapseBatch, TimelapseImage
 from cameras.models import Camera
 from captures.models import Image
@@ -47,8 +47,15 @@ class Selection:
     best_per_day: int | None = None
     around: time | None = None
     window_hours: float = 2.0
+    # "web,full,av1" (batches/renditions.py); None takes TIMELAPSER_RENDITIONS when it renders.
+    renditions: str | None = None
 
     def validate(self) -> None:
+        if self.renditions is not None:
+            try:
+                renditions.parse(self.renditions)
+            except renditions.RenditionError as exc:
+                raise SelectionError(str(exc)) from exc
         if not 1 <= self.fps <= 240:
             raise SelectionError(f"Frame rate must be between 1 and 240, not {self.fps}.")
         if self.date_from and self.date_to and self.date_from > self.date_to:

@@ -7,7 +7,11 @@ database and data dir in a temp folder (BENCH_DATABASE_URL picks another databas
   render_peak_rss_3000_mb   the same for 3,000 frames
   continuous_update_ratio   1 new day on top of 100 days / on top of 1 day
   render_quality_fps_ratio  ours with deflicker, Day badge and a watermark logo / bare ffmpeg, same frames
-BENCH_ONLY=render,continuous,long,quality picks parts; BENCH_LONG_FRAMES (3000) sizes the long run.
+  renditions_ratio          full 1080p + web 720p from one decode / the two rendered separately (CPU s;
+                            wall beside it), both with deflicker, Day badge and logo
+  renditions_peak_rss_3000_mb  peak RSS of the two-rendition render of 3,000 frames with finishing
+BENCH_ONLY=render,continuous,long,quality,renditions picks parts (renditions is not in the default set);
+BENCH_LONG_FRAMES (3000) sizes the long runs.
 """
 
 from __future__ import annotations
@@ -291,6 +295,58 @@ def bench_continuous() -> None:
     print(f"continuous_update_ratio={statistics.median(long_times) / statistics.median(short_times):.3f}")
 
 
+def finished_camera(name: str, files, count: int, max_width: int | None = None) -> Camera:
+    """A camera with deflicker, the Day badge and a logo, and `count` of the bench frames."""
+    camera = overlay_camera(name)
+    if max_width:
+        Camera.objects.filter(pk=camera.pk).update(render_max_width=max_width)
+        camera.refresh_from_db()
+    finishing = RenderSettings(camera=camera, deflicker=True, watermark_position="top-left")
+    watermark.store(finishing, logo_png())
+    finishing.save()
+    add_images(camera, files, count, START, per_day=100)
+    return camera
+
+
+def render_kinds(camera: Camera, kinds: str) -> tuple[float, float]:
+    """(wall, CPU seconds) of one render writing these renditions; its files are removed after."""
+    batch = create_batch(camera, Selection(fps=30))
+    TimelapseBatch.objects.filter(pk=batch.pk).update(selection={**batch.selection, "renditions": kinds})
+    before_cpu, started = cpu_seconds(), time.perf_counter()
+    batch = render.render_batch(batch.pk)
+    wall, cpu = time.perf_counter() - started, cpu_seconds() - before_cpu
+    assert batch.status == "completed", batch.error_message
+    for value in [batch.published_path, *(batch.published_renditions or {}).values()]:
+        frames.data_path(value["path"] if isinstance(value, dict) else value).unlink()
+    return wall, cpu
+
+
+def bench_renditions(files) -> None:
+    """Two renditions (1080p full + 720p web) from one decode against two separate renders."""
+    settings.TIMELAPSER_WEB_RENDITION_HEIGHT = 720
+    both = finished_camera("bench-renditions", files, 300)
+    full_only = finished_camera("bench-renditions-full", files, 300)
+    web_only = finished_camera("bench-renditions-720", files, 300, max_width=1280)
+    one, two = [], []
+    for _ in range(ROUNDS):
+        one.append(render_kinds(both, "web,full"))
+        a, b = render_kinds(full_only, "full"), render_kinds(web_only, "full")
+        two.append((a[0] + b[0], a[1] + b[1]))
+    wall_one, cpu_one = (statistics.median(x[i] for x in one) for i in (0, 1))
+    wall_two, cpu_two = (statistics.median(x[i] for x in two) for i in (0, 1))
+    print(f"renditions_cpu_seconds_one_decode={cpu_one:.2f}")
+    print(f"renditions_cpu_seconds_separate={cpu_two:.2f}")
+    print(f"renditions_ratio={cpu_one / cpu_two:.3f}")
+    print(f"renditions_wall_seconds_one_decode={wall_one:.2f}")
+    print(f"renditions_wall_seconds_separate={wall_two:.2f}")
+    print(f"renditions_wall_ratio={wall_one / wall_two:.3f}")
+    sys.stdout.flush()
+    big = finished_camera("bench-renditions-long", files, LONG_FRAMES)
+    with PeakRss() as peak:
+        render_kinds(big, "web,full")
+    print(f"renditions_peak_rss_{LONG_FRAMES}_mb={peak.mb:.0f}")
+
+
 def main() -> None:
     call_command("migrate", verbosity=0)
     print(f"preset={settings.TIMELAPSER_RENDER_PRESET}")
@@ -309,7 +365,10 @@ def main() -> None:
         bench_quality(files)
         sys.stdout.flush()
     if "long" in parts:
-        bench_long(files or make_frames(FRAMES_DIR, 300))
+        files = files or make_frames(FRAMES_DIR, 300)
+        bench_long(files)
+    if "renditions" in parts:
+        bench_renditions(files or make_frames(FRAMES_DIR, 300))
 
 
 if __name__ == "__main__":

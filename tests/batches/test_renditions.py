@@ -143,3 +143,19 @@ def test_an_unknown_rendition_fails_the_render_with_the_reason(camera, add_frame
     batch = render.render_batch(batch.pk)
     assert batch.status == TimelapseBatch.Status.FAILED
     assert "Unknown rendition(s): hevc" in batch.error_message
+
+
+def test_render_command_takes_renditions(camera, add_frame, day_start, data_dir, small_web):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    for i in range(4):
+        add_frame(camera, day_start + timedelta(minutes=i), PALETTE[i], size=SOURCE)
+    out = StringIO()
+    call_command("render", camera.name, "--fps", "4", "--renditions", "web,full", stdout=out)
+    batch = TimelapseBatch.objects.get(pk=int(out.getvalue().split()[0]))
+    assert batch.selection["renditions"] == "web,full"
+    assert ffmpeg.video_size(data_dir / batch.published_renditions["web"]["path"]) == (320, 240)
+    with pytest.raises(CommandError, match="Unknown rendition"):
+        call_command("render", camera.name, "--renditions", "web,vp9", stdout=StringIO())

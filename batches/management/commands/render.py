@@ -56,6 +56,12 @@ class Command(BaseCommand):
             action=argparse.BooleanOptionalAction,
             help="two-pass stabilization for a shaky mount (default: the camera's render settings)",
         )
+        parser.add_argument(
+            "--renditions",
+            metavar="KINDS",
+            help="comma-separated: web (<= 1080p, what shares stream), full (always), av1 "
+            "(default: TIMELAPSER_RENDITIONS, web,full); all from one decode of the frames",
+        )
 
     def handle(self, *args, name, type, date_from, date_to, fps, target_seconds, min_quality, **options):
         camera = Camera.objects.filter(name=name).first()
@@ -76,6 +82,7 @@ class Command(BaseCommand):
                     best_per_day=options["best_per_day"],
                     around=options["around"],
                     window_hours=options["window_hours"],
+                    renditions=options["renditions"],
                 )
                 batch = create_batch(camera, selection, batch_type=type)
         except SelectionError as exc:
