@@ -8,6 +8,7 @@ tokens exist. All routes are rate limited per client IP.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from functools import wraps
 from urllib.parse import urlencode, urlsplit
@@ -28,10 +29,13 @@ from django_ratelimit.core import is_ratelimited
 
 from batches.models import TimelapseImage
 from captures import thumbnails
-from common.paths import media_file
+from common import mediastore
+from common.paths import media_file, safe_key
 from sharing import media, services
 from sharing.models import Share
 from sharing.serving import file_response
+
+log = logging.getLogger(__name__)
 
 UNLOCK_MAX_AGE = 12 * 3600
 GALLERY_PAGE_SIZE = 48
@@ -307,11 +311,33 @@ def _serve_video(
     if share is None or (download and not share.download_enabled):
         return not_found()
     item = services.find_item(share, item_pk)
+    name = f"{item.title}.mp4" if item and download else None
+    if mediastore.remote():
+        return _bucket_redirect(item, name)
     path = services.output_file(item.batch) if item else None
     if path is None:
         return not_found()
-    name = f"{item.title}.mp4" if download else None
     return file_response(request, path, "video/mp4", download_name=name)
+
+
+def _bucket_redirect(item: services.Item | None, name: str | None) -> HttpResponseBase:
+    """Media in a bucket: send the player to a short-lived presigned URL, which does Range itself.
+
+    The share was checked above; the URL expires in minutes (a player that pauses
+    longer asks this view again and gets a fresh one). Never cached: a stale
+    redirect would outlive its signature.
+    """
+    key = safe_key(item.batch.published_path) if item else None
+    try:
+        if key is None or mediastore.size(key) is None:
+            return not_found()
+        url = mediastore.presigned_url(key, download_name=name, content_type="video/mp4")
+    except mediastore.MediaStoreError as exc:
+        log.warning("share video: %s", exc)
+        return HttpResponse("Video storage is unavailable; try again shortly.", status=503)
+    response = HttpResponseRedirect(url)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @media_limit
