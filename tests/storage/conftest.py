@@ -8,6 +8,7 @@ import uuid
 import boto3
 import pytest
 
+from tests.batches.conftest import add_frame  # noqa: F401 (a fixture the render test uses)
 from timelapser import envparse
 
 # Made-up keys: moto accepts any. The tests check neither ever reaches a log,
@@ -39,7 +40,7 @@ class Bucket:
         self.client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
         self.client.create_bucket(Bucket=name)
 
-    def keys(self) -> list[str]:
+    def listing(self) -> list[str]:
         found = []
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name):
             found += [item["Key"] for item in page.get("Contents", [])]

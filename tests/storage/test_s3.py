@@ -48,7 +48,7 @@ def test_ingest_writes_the_image_to_the_bucket_not_the_disk(s3_media, camera, da
     outcome = ingest.capture(camera)
 
     assert outcome.ok, outcome.reason
-    assert s3_media.keys() == [f"site/{outcome.image.file_path}"]
+    assert s3_media.listing() == [f"site/{outcome.image.file_path}"]
     assert s3_media.get(outcome.image.file_path)[:3] == b"\xff\xd8\xff"
     assert len(s3_media.get(outcome.image.file_path)) == outcome.image.file_size_bytes
     assert not (data_dir / "images").exists()
@@ -143,7 +143,7 @@ def test_cleanup_deletes_in_batches_of_1000(s3_media):
 
     assert removed == 2300
     assert len(calls) == 3
-    assert s3_media.keys() == []
+    assert s3_media.listing() == []
 
 
 @pytest.mark.parametrize(
@@ -158,7 +158,7 @@ def test_guard_refuses_keys_outside_the_media_folders(s3_media, stored, caplog):
         media_key(stored)
     assert remove_media_files([stored]) == 0
     assert "refusing to delete" in caplog.text
-    assert s3_media.keys() == ["site/secret_key", "site/timelapser.sqlite3"]
+    assert s3_media.listing() == ["site/secret_key", "site/timelapser.sqlite3"]
 
 
 def test_the_store_takes_only_keys_from_the_guard(s3_media):
