@@ -328,13 +328,17 @@ def _bucket_redirect(item: services.Item | None, name: str | None) -> HttpRespon
     redirect would outlive its signature.
     """
     key = safe_key(item.batch.published_path) if item else None
+    return _presigned_redirect(key, name, "video/mp4")
+
+
+def _presigned_redirect(key: mediastore.MediaKey | None, name: str | None, kind: str) -> HttpResponseBase:
     try:
         if key is None or mediastore.size(key) is None:
             return not_found()
-        url = mediastore.presigned_url(key, download_name=name, content_type="video/mp4")
+        url = mediastore.presigned_url(key, download_name=name, content_type=kind)
     except mediastore.MediaStoreError as exc:
-        log.warning("share video: %s", exc)
-        return HttpResponse("Video storage is unavailable; try again shortly.", status=503)
+        log.warning("share media: %s", exc)
+        return HttpResponse("Media storage is unavailable; try again shortly.", status=503)
     response = HttpResponseRedirect(url)
     response["Cache-Control"] = "private, no-store"
     return response
@@ -357,11 +361,25 @@ def download(request: HttpRequest, token: str, item: int | None = None) -> HttpR
 def poster(request: HttpRequest, token: str, item: int) -> HttpResponseBase:
     share = _visible_share(request, token)
     found = services.find_item(share, item) if share else None
-    path = services.output_file(found.batch) if found else None
-    image = media.poster(path, found.batch.pk) if path else None
+    if mediastore.remote():
+        image = _bucket_poster(found)
+    else:
+        path = services.output_file(found.batch) if found else None
+        image = media.poster(path, found.batch.pk) if path else None
     if image is None:
         return not_found()
     return file_response(request, image, "image/jpeg")
+
+
+def _bucket_poster(found: services.Item | None):
+    key = safe_key(found.batch.published_path) if found else None
+    try:
+        if key is None or mediastore.size(key) is None:
+            return None
+        return media.bucket_poster(key, lambda: mediastore.presigned_url(key), found.batch.pk)
+    except mediastore.MediaStoreError as exc:
+        log.warning("share poster: %s", exc)
+        return None
 
 
 def _share_frame(request: HttpRequest, token: str, image_id: int):
@@ -373,8 +391,11 @@ def _share_frame(request: HttpRequest, token: str, image_id: int):
         .select_related("image")
         .first()
     )
-    path = media_file(frame.image.file_path) if frame else None
-    return (frame.image, path) if path else None
+    if frame is None:
+        return None
+    # With media in a bucket: the guard's key instead of a file (frame_full redirects).
+    where = safe_key(frame.image.file_path) if mediastore.remote() else media_file(frame.image.file_path)
+    return (frame.image, where) if where else None
 
 
 @media_limit
@@ -396,7 +417,9 @@ def frame_full(request: HttpRequest, token: str, image: int) -> HttpResponseBase
     found = _share_frame(request, token, image)
     if found is None:
         return not_found()
-    kind = "image/png" if found[1].suffix.lower() == ".png" else "image/jpeg"
+    kind = "image/png" if str(found[1]).lower().endswith(".png") else "image/jpeg"
+    if isinstance(found[1], mediastore.MediaKey):
+        return _presigned_redirect(found[1], None, kind)
     return file_response(request, found[1], kind, cache_control="private, max-age=3600")
 
 

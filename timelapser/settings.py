@@ -176,7 +176,7 @@ if env.bool("BEHIND_HTTPS_PROXY", default=False):
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:", *MEDIA_BUCKET_ORIGINS],
         # The share player follows a redirect to the bucket when media is in one.
         "media-src": [SELF, *MEDIA_BUCKET_ORIGINS],
         "style-src": [SELF, NONCE],

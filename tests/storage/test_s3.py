@@ -186,3 +186,38 @@ def test_local_folder_stays_the_default(data_dir, settings):
     target.write_bytes(b"x")
     assert remove_media_files(["images/a.jpg"]) == 1
     shutil.rmtree(data_dir / "images")
+
+
+def test_gallery_thumbnail_is_made_from_the_bucket_and_full_frames_redirect(client, s3_media, data_dir):
+    import io
+
+    from PIL import Image as PILImage
+
+    from sharing.models import Share
+
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (640, 480), (200, 30, 30)).save(buffer, "JPEG")
+    body = buffer.getvalue()
+    camera = make_camera()
+    image = make_image(camera, file_size_bytes=len(body), file_hash="ab" * 32)
+    s3_media.put(image.file_path, body)
+    share = make_share([make_batch(camera, [image])], share_type=Share.ShareType.GALLERY)
+
+    thumb = client.get(f"/share/{share.token}/frame/{image.pk}/thumb.jpg")
+    assert thumb.status_code == 200
+    with PILImage.open(io.BytesIO(b"".join(thumb.streaming_content))) as picture:
+        assert picture.width == 320
+    assert not list((data_dir / "cache").rglob("*.src")), "the downloaded source is not kept"
+
+    full = client.get(f"/share/{share.token}/frame/{image.pk}.jpg")
+    assert full.status_code == 302
+    assert httpx.get(full["Location"], timeout=30).content == body
+
+
+def test_share_poster_is_read_from_the_bucket(client, shared_video):
+    _, _, share, link = shared_video
+
+    response = client.get(f"/share/{share.token}/poster/{link.pk}.jpg")
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content)[:3] == b"\xff\xd8\xff"
