@@ -166,6 +166,8 @@ def main() -> None:
         "SECRET_KEY": "bench-only-secret-key-" + "z" * 40,
         "TIMELAPSER_SECRETS_KEY": Fernet.generate_key().decode(),
         "PYTHONPATH": str(ROOT),
+        # The fake camera listens on 127.0.0.1, which camera URLs refuse unless allowed.
+        "TIMELAPSER_CAMERA_ALLOW_LOOPBACK": "1",
     }
     bucket_proc = endpoint = None
     if S3:
@@ -173,6 +175,7 @@ def main() -> None:
         env.update(
             AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench-secret", AWS_DEFAULT_REGION="us-east-1"
         )
+        os.environ.update(env)  # this process's own client (making the bucket, counting objects)
         bucket_proc, endpoint = start_bucket(env)
         env.update(TIMELAPSER_MEDIA_URL="s3://bench/site", AWS_S3_ENDPOINT_URL=endpoint)
     os.environ.update(env)
