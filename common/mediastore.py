@@ -94,6 +94,17 @@ def download(key: MediaKey, target: Path) -> None:
         raise _wrap(exc, "read a file") from None
 
 
+def read(key: MediaKey) -> bytes | None:
+    """The object's bytes (small files: a latest image for a still-image URL), None when there is none."""
+    name = _bucket_key(key)
+    try:
+        return _client().get_object(Bucket=_bucket_name(), Key=name)["Body"].read()
+    except Exception as exc:
+        if getattr(exc, "response", {}).get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise _wrap(exc, "read a file") from None
+
+
 def size(key: MediaKey) -> int | None:
     """The object's size in bytes, or None when there is no such object."""
     name = _bucket_key(key)

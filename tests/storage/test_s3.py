@@ -221,3 +221,19 @@ def test_share_poster_is_read_from_the_bucket(client, shared_video):
 
     assert response.status_code == 200
     assert b"".join(response.streaming_content)[:3] == b"\xff\xd8\xff"
+
+
+def test_api_latest_jpg_is_read_from_the_bucket(s3_media, camera, client, django_user_model, settings):
+    from api import tokens
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    user = django_user_model.objects.create_superuser("root", "root@example.org", "pw")
+    _, raw = tokens.issue(user, "test", "read")
+    headers = {"Authorization": f"Bearer {raw}"}
+    assert client.get(f"/api/v1/cameras/{camera.pk}/latest.jpg", headers=headers).status_code == 404
+
+    outcome = ingest.capture(camera)
+    response = client.get(f"/api/v1/cameras/{camera.pk}/latest.jpg", headers=headers)
+
+    assert response.status_code == 200
+    assert response.content == s3_media.get(outcome.image.file_path)
