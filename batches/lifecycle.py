@@ -27,7 +27,8 @@ from batches.ffmpeg import video_size
 from batches.models import TimelapseBatch
 from batches.partials import remove_partial_files
 from batches.signals import render_completed, render_failed
-from common.paths import relative_to_data, remove_media_files
+from common import mediastore
+from common.paths import media_key, relative_to_data, remove_media_files
 
 log = logging.getLogger(__name__)
 Status = TimelapseBatch.Status
@@ -187,6 +188,11 @@ def complete(
     final)); they are renamed and switched in the same step, and retired alike.
     """
     path = relative_to_data(final)
+    remote = mediastore.remote()
+    if remote:
+        # Uploaded before the row lock, so a slow upload holds no lock; a new
+        # name every time, so the object under the published name never changes.
+        mediastore.upload(media_key(path), partial, "video/mp4")
     with transaction.atomic():
         row = (
             still_ours(batch)
@@ -196,11 +202,19 @@ def complete(
         )
         if row is None:
             log.warning("Batch %s was taken over while rendering; discarding this result", batch.pk)
+            if remote:
+                remove_media_files([path])
             return False
-        partial.replace(final)
-        published = _publish_files(files or {})
+        if remote:
+            size = partial.stat().st_size
+            partial.unlink()
+        else:
+            partial.replace(final)
+            size = final.stat().st_size
+        # Renditions live on local disk only for now: with a bucket the video alone is
+        # published (the written files are removed by the render) and shares stream it.
+        published = {} if remote else _publish_files(files or {})
         now = timezone.now()
-        size = final.stat().st_size
         retired = list(row["retired_outputs"] or [])
         new_paths = {path, *_rendition_paths(published)}
         for old in [row["published_path"], *_rendition_paths(row["published_renditions"])]:
