@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import date, datetime, time, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -35,7 +36,15 @@ def cameras_with_health() -> QuerySet[Camera]:
     ).order_by("name", "pk")
 
 
-def health_of(camera: Camera, now: datetime | None = None) -> dict:
+# What status_of() reads of a camera (operations.dashboard and cameras.schedule).
+STATUS_FIELDS = (
+    "enabled", "offline_since", "connection_failures", "timezone", "capture_weekdays",
+    "window_start", "window_end", "daylight_only", "latitude", "longitude",
+    "sunrise_offset_minutes", "sunset_offset_minutes",
+)  # fmt: skip
+
+
+def health_of(camera, now: datetime | None = None) -> dict:
     return {
         "status": status_of(camera, now or timezone.now()),
         "connection_failures": camera.connection_failures,
@@ -44,6 +53,29 @@ def health_of(camera: Camera, now: datetime | None = None) -> dict:
         "last_captured_at": camera.last_captured_at,
         "latest_image_id": camera.latest_image_id,
     }
+
+
+def camera_rows(cameras: QuerySet[Camera], fields: tuple[str, ...]) -> list[dict]:
+    """`fields` of each camera plus its health, as plain values: no model instances and
+    no schema validation per row, which were most of the camera list's cost. Only the
+    named columns (and the few status_of reads) are selected, so nothing else can leak."""
+    now = timezone.now()
+    wanted = dict.fromkeys(
+        (
+            *fields,
+            *STATUS_FIELDS,
+            "last_health_check",
+            "down_notified_at",
+            "latest_image_id",
+            "last_captured_at",
+        )
+    )
+    rows = []
+    for values in cameras.values(*wanted):
+        row = {name: values[name] for name in fields}
+        row["health"] = health_of(SimpleNamespace(**values), now)
+        rows.append(row)
+    return rows
 
 
 def latest_image(camera: Camera) -> Image | None:
