@@ -45,22 +45,19 @@ def list_cameras(
     offset: int = Query(0, ge=0),
 ):
     require(request, "cameras.view_camera")
-    cameras = services.cameras_with_health()
-    if enabled is not None:
-        cameras = cameras.filter(enabled=enabled)
-    items = services.camera_rows(cameras[offset : offset + limit], CAMERA_FIELDS)
+    items = services.camera_rows(CAMERA_FIELDS, enabled=enabled, limit=limit, offset=offset)
     # A page that is not full ends the list: its count needs no COUNT query.
     if (items and len(items) < limit) or (not items and offset == 0):
         count = offset + len(items)
     else:
-        count = cameras.count()
+        count = services.camera_count(enabled)
     return json_response({"items": items, "count": count})
 
 
 @router.get("/{camera_id}", response=CameraOut, summary="One camera with its health")
 def get_camera(request: HttpRequest, camera_id: int):
     require(request, "cameras.view_camera")
-    rows = services.camera_rows(services.cameras_with_health().filter(pk=camera_id), CAMERA_FIELDS)
+    rows = services.camera_rows(CAMERA_FIELDS, pk=camera_id)
     if not rows:
         raise Http404
     return json_response(rows[0])
