@@ -141,6 +141,16 @@ class ShareCustomizationForm(forms.ModelForm):
         choices=[(v, v.title()) for v in services.LAYOUTS], help_text="Info pages only."
     )
 
+    before_after = forms.BooleanField(
+        required=False,
+        label="Before/after slider",
+        help_text="Info pages only: two pictures of the first video's camera, one over the other.",
+    )
+    before_date = forms.DateField(
+        required=False, help_text="Empty: the first day of the first video (camera's local date)."
+    )
+    after_date = forms.DateField(required=False, help_text="Empty: the last day of the first video.")
+
     class Meta:
         model = ShareCustomization
         fields = []
@@ -152,6 +162,16 @@ class ShareCustomizationForm(forms.ModelForm):
         theme = services.theme_of_customization(self.instance if self.instance.pk else None)
         self.initial.update(primary_color=theme.primary_color, theme=theme.theme, layout=theme.layout)
         self.initial.update(theme.options)
+        self.initial.update(
+            before_after=theme.before_after, before_date=theme.before_date, after_date=theme.after_date
+        )
+
+    def clean(self):
+        data = super().clean()
+        before, after = data.get("before_date"), data.get("after_date")
+        if before and after and before >= after:
+            self.add_error("after_date", "The after day must come after the before day.")
+        return data
 
     def has_changed(self) -> bool:
         # An untouched inline still saves, so every share gets its customization row.
@@ -165,6 +185,10 @@ class ShareCustomizationForm(forms.ModelForm):
         }
         custom.display_options = {flag: self.cleaned_data[flag] for flag, _ in DISPLAY_FLAGS}
         custom.display_options["layout"] = self.cleaned_data["layout"]
+        custom.display_options["before_after"] = self.cleaned_data["before_after"]
+        for name in ("before_date", "after_date"):
+            day = self.cleaned_data[name]
+            custom.display_options[name] = day.isoformat() if day else None
         if commit:
             custom.save()
         return custom
