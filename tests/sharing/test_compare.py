@@ -81,7 +81,7 @@ def test_one_day_against_itself_shows_nothing(client, make_compare_share):
 
 
 def test_a_day_without_pictures_or_a_hostile_date_is_handled(client, make_compare_share):
-    share, days = make_compare_share()
+    share, _ = make_compare_share()
     ShareCustomization.objects.filter(share=share).update(
         display_options={"before_after": True, "before_date": "1999-01-01", "after_date": "<script>"}
     )
@@ -109,7 +109,9 @@ def test_a_locked_share_serves_no_picture_until_unlocked(client, make_compare_sh
     assert client.get(f"/share/{share.token}/compare/before.jpg").status_code == 200
 
 
-def test_the_admin_form_stores_the_option_and_refuses_days_in_the_wrong_order(admin_client, make_compare_share):
+def test_the_admin_form_stores_the_option_and_refuses_days_in_the_wrong_order(
+    admin_client, make_compare_share
+):
     from sharing.admin import ShareCustomizationForm
 
     share, days = make_compare_share()

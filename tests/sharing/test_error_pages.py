@@ -8,7 +8,9 @@ from django.template.loader import render_to_string
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("path", ["/nothing-here", "/share/", "/share/a/b/c/d", "/static/missing.css", "/%E2%82%AC"])
+@pytest.mark.parametrize(
+    "path", ["/nothing-here", "/share/", "/share/a/b/c/d", "/static/missing.css", "/%E2%82%AC"]
+)
 def test_an_unknown_route_gets_the_sites_404_page(client, settings, path):
     settings.DEBUG = False
 

@@ -313,7 +313,9 @@ def test_a_page_is_stored_under_the_key_of_the_rows_it_was_made_from(rf, info_pa
     fresh = services.view_share(token, count=False)
     pages = caches[settings.SHARING_PAGE_CACHE]
     assert pages.get(views._page_key(request, info_page.pk, stale.content, "")) is None
-    assert b"<h1>Edited meanwhile</h1>" in pages.get(views._page_key(request, info_page.pk, fresh.content, ""))
+    assert b"<h1>Edited meanwhile</h1>" in pages.get(
+        views._page_key(request, info_page.pk, fresh.content, "")
+    )
 
 
 def test_every_field_the_page_templates_show_is_in_the_key():
