@@ -3,9 +3,12 @@
 (function () {
   "use strict";
   Array.prototype.forEach.call(document.querySelectorAll("[data-compare]"), function (frame) {
-    var range = frame.parentNode.querySelector("[data-compare-range]");
+    var range = frame.parentNode.querySelector("[data-compare-range]");  // in .compare-body
     if (!range) return;
     var dragging = false;
+    var after = frame.querySelector(".compare-after");
+    var w = Number(after.getAttribute("width")), h = Number(after.getAttribute("height"));
+    if (w > 0 && h > 0) frame.parentNode.style.setProperty("--ratio", String(w / h));
 
     function set(value) {
       var v = Math.round(Math.max(0, Math.min(100, value)));

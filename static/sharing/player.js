@@ -35,6 +35,11 @@
     f: fullscreen, F: fullscreen
   };
 
+  // A focused player's own controls already toggle on Space, and cannot be told not to
+  // (Chromium acts on it even when keydown is cancelled): acting too would undo them.
+  function nativeSpace(event, video) {
+    return event.key === " " && video === document.activeElement;
+  }
   function target(event) {
     var focused = document.activeElement;
     if (players.indexOf(focused) >= 0) return focused;
@@ -46,7 +51,7 @@
     if (event.altKey || event.ctrlKey || event.metaKey) return;
     var action = actions[event.key];
     var video = action && target(event);
-    if (!video) return;
+    if (!video || nativeSpace(event, video)) return;
     event.preventDefault();  // the browser's own controls would act on the key a second time
     action(video);
   });
