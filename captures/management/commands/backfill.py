@@ -8,8 +8,8 @@ from datetime import datetime, time, timedelta
 from django.core.management.base import BaseCommand, CommandError
 
 from cameras.models import Camera
-from captures.backfill import BackfillRefused, fill_gaps
-from captures.sources import CaptureError
+from captures import backfill_runs
+from captures.models import BackfillRun
 
 
 def parse_when(text: str, tz_name: str, end: bool) -> datetime:
@@ -49,9 +49,15 @@ class Command(BaseCommand):
         if end <= start:
             raise CommandError("--to must be after --from.")
         try:
-            report = fill_gaps(
-                camera, start, end, progress=lambda r: self.stdout.write(f"progress {r.line()}")
-            )
-        except (BackfillRefused, CaptureError) as exc:
+            backfill_runs.check_range(camera, start, end)
+        except backfill_runs.RunRefused as exc:
             raise CommandError(str(exc)) from None
-        self.stdout.write(f"done {report.line()}")
+        # The admin's service, run here instead of on the worker: the run shows in the admin too.
+        run = BackfillRun.objects.create(camera=camera, range_start=start, range_end=end)
+        run = backfill_runs.execute(run, progress=lambda r: self.stdout.write(f"progress {r.line()}"))
+        if run.state == BackfillRun.State.FAILED:
+            raise CommandError(run.error)
+        self.stdout.write(
+            f"done slots={run.slots_total} already_had_an_image={run.slots_skipped} "
+            f"filled={run.slots_filled} no_recording={run.slots_failed} run={run.pk}"
+        )
