@@ -9,8 +9,9 @@ go through the same code and leave the same row behind.
 from __future__ import annotations
 
 import logging
+import zoneinfo
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from celery import current_app
 from django.db import transaction
@@ -32,6 +33,24 @@ TASK = "captures.tasks.run_backfill"
 
 class RunRefused(Exception):
     """This run cannot start; the message says why."""
+
+
+def parse_when(text: str, tz_name: str, end: bool) -> datetime:
+    """YYYY-MM-DD (the whole day, in the camera's time zone) or YYYY-MM-DDTHH:MM; ValueError says why."""
+    try:
+        if len(text) == 10:
+            return day_bound(datetime.strptime(text, "%Y-%m-%d").date(), tz_name, end)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD) or a time (YYYY-MM-DDTHH:MM).") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zoneinfo.ZoneInfo(tz_name))
+
+
+def day_bound(day: date, tz_name: str, end: bool) -> datetime:
+    """The start of `day` in the camera's time zone, or (end) the start of the next: a day range includes its last day."""
+    return datetime.combine(
+        day + timedelta(days=1) if end else day, time(), tzinfo=zoneinfo.ZoneInfo(tz_name)
+    )
 
 
 def check_range(camera: Camera, start: datetime, end: datetime) -> None:

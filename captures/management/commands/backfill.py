@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-import zoneinfo
-from datetime import datetime, time, timedelta
-
 from django.core.management.base import BaseCommand, CommandError
 
 from cameras.models import Camera
 from captures import backfill_runs
+from captures.backfill_runs import parse_when
 from captures.models import BackfillRun
-
-
-def parse_when(text: str, tz_name: str, end: bool) -> datetime:
-    """YYYY-MM-DD (the whole day, in the camera's time zone) or YYYY-MM-DDTHH:MM."""
-    try:
-        if len(text) == 10:
-            day = datetime.strptime(text, "%Y-%m-%d").date()
-            moment = datetime.combine(day + timedelta(days=1) if end else day, time())
-        else:
-            moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"{text!r} is not a date (YYYY-MM-DD) or a time (YYYY-MM-DDTHH:MM).") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zoneinfo.ZoneInfo(tz_name))
-    return moment
 
 
 class Command(BaseCommand):
@@ -44,8 +27,11 @@ class Command(BaseCommand):
         camera = camera or Camera.objects.filter(name=key).first()
         if camera is None:
             raise CommandError(f"No camera with id or name {key!r}.")
-        start = parse_when(options["start"], camera.timezone, end=False)
-        end = parse_when(options["end"], camera.timezone, end=True)
+        try:
+            start = parse_when(options["start"], camera.timezone, end=False)
+            end = parse_when(options["end"], camera.timezone, end=True)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
         if end <= start:
             raise CommandError("--to must be after --from.")
         try:
