@@ -3,9 +3,12 @@ advance, run it again for nothing, read why a console refused, and a view-only o
 
 from __future__ import annotations
 
+import subprocess
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from celery import Celery
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
@@ -14,6 +17,8 @@ from captures.fakecamera import make_frames, self_signed_cert
 from captures.fakeprotect import LOCAL_USER, FakeProtectConsole
 from captures.models import BackfillRun, Image
 from tests.captures.test_protect_backfill import API_KEY, DAY, connect
+from tests.captures.test_worker import ROOT, procfile_worker, stop, worker_env
+from tests.waiting import wait_until
 from timelapser.celery import app
 
 pytestmark = pytest.mark.django_db
@@ -200,3 +205,39 @@ def test_the_task_goes_to_the_maintenance_queue():
     route = app.amqp.router.route({}, "captures.tasks.run_backfill")
     assert route["queue"].name == "maintenance"
     assert app.amqp.router.route({}, "captures.tasks.capture_camera")["queue"].name == "capture"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_the_backfill_and_its_progress_is_readable_meanwhile(
+    console, settings, data_dir, redis_server, tmp_path
+):
+    """The task in a real Celery worker (the Procfile's thread pool) against the fake console over HTTPS."""
+    camera = connect(console)
+    run = BackfillRun.objects.create(camera=camera, range_start=DAY, range_end=DAY + timedelta(days=1))
+    broker = redis_server.url(1)
+    queue = f"maintenance-test-{uuid.uuid4().hex[:8]}"
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        worker = subprocess.Popen(
+            procfile_worker(queue), cwd=ROOT, env=worker_env(settings, data_dir, broker),
+            stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    sender = Celery(broker=broker)
+    seen = []
+
+    def finished() -> bool:
+        row = BackfillRun.objects.get(pk=run.pk)
+        seen.append(row.slots_done)
+        return row.finished
+
+    try:
+        sender.send_task("captures.tasks.run_backfill", args=[run.pk], queue=queue)
+        wait_until(finished, "the backfill run to finish", log.read_text)
+    finally:
+        stop(worker)
+        sender.close()
+    run.refresh_from_db()
+    assert (run.state, run.slots_filled, run.error) == ("done", 24, ""), log.read_text()
+    assert seen == sorted(seen) and seen[-1] == 24
+    assert Image.objects.filter(camera=camera, processing_metadata__backfilled=True).count() == 24
+    assert API_KEY not in log.read_text() and LOCAL_PASSWORD not in log.read_text()
