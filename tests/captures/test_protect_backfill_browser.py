@@ -25,6 +25,8 @@ SIZES = ((1280, 800), (390, 844))
 @pytest.fixture
 def browser(tmp_path):
     driver = start_chromium(tmp_path / "chromium-profile")
+    # After a click, finding the next page's elements waits for that page (a busy machine is slow).
+    driver.implicitly_wait(PATIENCE)
     yield driver
     driver.quit()
     shutil.rmtree(tmp_path / "chromium-profile", ignore_errors=True)
