@@ -107,7 +107,9 @@ class BackfillRunAdmin(admin.ModelAdmin):
     def start_view(self, request: HttpRequest, camera_id: int) -> HttpResponse:
         """GET: the date range form and the camera's last runs; POST: queue a run and go to its progress."""
         camera = get_object_or_404(Camera, pk=camera_id)
-        if not (request.user.has_perm(START_PERMISSION) and request.user.has_perm("cameras.view_camera")):
+        user = request.user
+        sees_camera = user.has_perm("cameras.view_camera") or user.has_perm("cameras.change_camera")
+        if not (user.has_perm(START_PERMISSION) and sees_camera):
             raise PermissionDenied
         yesterday = timezone.localdate(timezone=zoneinfo.ZoneInfo(camera.timezone)) - timedelta(days=1)
         form = RangeForm(

@@ -116,7 +116,10 @@ def execute(run: BackfillRun, progress: Callable[[Report], None] | None = None) 
     run.state, run.started_at, run.error = BackfillRun.State.RUNNING, timezone.now(), ""
     run.save(update_fields=["state", "started_at", "error", "updated_at"])
 
+    last: list[Report] = []  # fill_gaps counts in one Report; a failed run still shows how far it got
+
     def report_progress(report: Report) -> None:
+        last[:] = [report]
         _write(run, report)
         if progress is not None:
             progress(report)
@@ -127,7 +130,7 @@ def execute(run: BackfillRun, progress: Callable[[Report], None] | None = None) 
         run.state, run.error = BackfillRun.State.FAILED, str(exc)
     except CaptureError as exc:
         # Network trouble or TLS refusal: the reason names the console, never its key or password.
-        run.state, run.error = BackfillRun.State.FAILED, f"The console could not be reached: {exc.reason}"
+        run.state, run.error = BackfillRun.State.FAILED, f"The console could not be asked: {exc.reason}"
     except Exception:
         logger.exception("backfill run %s failed", run.pk)
         run.state, run.error = (
@@ -137,6 +140,8 @@ def execute(run: BackfillRun, progress: Callable[[Report], None] | None = None) 
     else:
         _write(run, report)
         run.state = BackfillRun.State.DONE
+    if run.state == BackfillRun.State.FAILED and last:
+        _write(run, last[0])
     run.finished_at = timezone.now()
     run.save(update_fields=["state", "error", "finished_at", "updated_at"])
     return run

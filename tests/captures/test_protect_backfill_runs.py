@@ -241,3 +241,19 @@ def test_a_real_worker_runs_the_backfill_and_its_progress_is_readable_meanwhile(
     assert seen == sorted(seen) and seen[-1] == 24
     assert Image.objects.filter(camera=camera, processing_metadata__backfilled=True).count() == 24
     assert API_KEY not in log.read_text() and LOCAL_PASSWORD not in log.read_text()
+
+
+def test_a_run_refused_part_way_keeps_what_it_filled_and_says_why(console):
+    camera = connect(console)
+    run = BackfillRun.objects.create(camera=camera, range_start=DAY, range_end=DAY + timedelta(days=1))
+
+    def refuse_after_ten(report):
+        if report.filled >= 10:
+            console.recordings_forbidden = True  # the operator changed the user's role meanwhile
+
+    backfill_runs.execute(run, progress=refuse_after_ten)
+
+    stored = BackfillRun.objects.get(pk=run.pk)
+    assert (stored.state, stored.slots_filled, stored.slots_total) == ("failed", 10, 24)
+    assert "may not view recordings" in stored.error and stored.finished_at is not None
+    assert Image.objects.filter(camera=camera).count() == 10
