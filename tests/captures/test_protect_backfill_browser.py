@@ -49,6 +49,7 @@ def shoot(browser, name: str) -> None:
 
 
 def test_start_follow_and_read_a_refusal_in_a_browser(live_server, admin_user, console, browser, eager_tasks):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -78,14 +79,15 @@ def test_start_follow_and_read_a_refusal_in_a_browser(live_server, admin_user, c
     assert browser.find_element(By.ID, "tl-backfill-percent").text == "41%"
     shoot(browser, "backfill_running")
     BackfillRun.objects.filter(pk=running.pk).update(slots_filled=20)
-    WebDriverWait(browser, PATIENCE).until(lambda d: d.find_element(By.ID, "tl-backfill-filled").text == "20")
+    # The script reloads the page when the run ends: an element read mid-reload is stale, so read again.
+    wait = WebDriverWait(browser, PATIENCE, ignored_exceptions=[StaleElementReferenceException])
+    wait.until(lambda d: d.find_element(By.ID, "tl-backfill-filled").text == "20")
     BackfillRun.objects.filter(pk=running.pk).update(
         state="done", slots_filled=22, finished_at=timezone.now()
     )
-    WebDriverWait(browser, PATIENCE).until(
-        lambda d: d.find_element(By.ID, "tl-backfill-state").text == "Done"
-    )
-    assert "not yet" not in browser.find_element(By.CSS_SELECTOR, ".tl-backfill-counts").text
+    # Done, and reloaded: the finish time shows (the script only updates the counters in place).
+    wait.until(lambda d: "not yet" not in d.find_element(By.CSS_SELECTOR, ".tl-backfill-counts").text)
+    assert browser.find_element(By.ID, "tl-backfill-state").text == "Done"
 
     # A refusal: the operator reads what to fix.
     console.recordings_forbidden = True
