@@ -170,6 +170,8 @@ BUTTON_PERMISSIONS = {
     "capture-now": "captures.add_image",
     "import-images": "captures.add_image",
     "render-now": "batches.add_timelapsebatch",
+    # A page of captures' backfill admin (captures/backfill_admin.py), shown for console cameras.
+    "fill-gaps": "captures.add_backfillrun",
 }
 
 IMPORT_FAILURES_SHOWN = 100
