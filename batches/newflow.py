@@ -38,7 +38,7 @@ class NewTimelapseForm(forms.Form):
         help_text="Only pictures taken between these times each day (e.g. 07:00 to 18:00). Empty: all day.",
     )  # fmt: skip
     time_to = forms.TimeField(
-        required=False, label="to", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        required=False, label="Time of day to", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )
     frames = forms.ChoiceField(
         choices=[("all", "Every frame"), ("per_day", "A number of frames per day")],
@@ -57,7 +57,7 @@ class NewTimelapseForm(forms.Form):
     )
     target_seconds = forms.FloatField(
         required=False, min_value=1, max_value=3600, label="Video length (seconds)",
-        help_text="The frame rate is chosen to fit; frames are thinned only past 240 per second.",
+        help_text='With "A video length". The frame rate is chosen to fit; frames are thinned only past 240 a second.',
     )  # fmt: skip
     min_quality = forms.IntegerField(
         required=False, min_value=0, max_value=100, label="Minimum quality",
