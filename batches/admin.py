@@ -45,7 +45,6 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
     # What shares play and what the worker is doing now are separate: a re-render, a
     # failure or a retry changes the attempt, never the published video (see lifecycle.complete).
     published_fields = [
-        "video",
         "published_at",
         "published_path",
         "published_size_bytes",
@@ -56,7 +55,6 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
         "retired_outputs",
     ]
     attempt_fields = [
-        "progress",
         "status",
         "started_at",
         "completed_at",
@@ -75,12 +73,15 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
         "day_range_start",
         "day_range_end",
     ]
-    readonly_fields = [*published_fields, *attempt_fields, "how_chosen", "best_frames"]
+    readonly_fields = ["progress", "video", *published_fields, *attempt_fields, "how_chosen", "best_frames"]
     fieldsets = [
         (
             None,
             {
+                # What the operator came for first: how far the render is, then the video.
                 "fields": [
+                    "progress",
+                    "video",
                     "camera",
                     "batch_type",
                     "generation_mode",
@@ -159,7 +160,8 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
     @admin.display(description="How the frames were chosen")
     def how_chosen(self, batch: TimelapseBatch) -> str:
         # The best-frame report has its own table below; the raw JSON would bury the rest.
-        shown = {key: value for key, value in (batch.selection or {}).items() if key != BEST_FRAMES}
+        # Unset choices (null) say nothing; only what was chosen is shown.
+        shown = {k: v for k, v in (batch.selection or {}).items() if k != BEST_FRAMES and v is not None}
         return format_html(
             '<pre class="batch-selection">{}</pre>', json.dumps(shown, indent=1, sort_keys=True)
         )
