@@ -469,7 +469,10 @@ class CameraAdmin(admin.ModelAdmin):
             "reason": reason,
         }
         if picture is not None:
+            from captures import preview
+
             mime = "image/png" if picture.format == "PNG" else "image/jpeg"
+            context["quality"], context["warnings"] = preview.warnings(camera, picture)
             context.update(
                 picture=picture,
                 size_kb=round(len(picture.data) / 1024, 1),

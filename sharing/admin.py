@@ -51,6 +51,13 @@ def create_share_from_batches(modeladmin, request, queryset):
         creator_name=request.user.get_username() or None,
         is_active=False,
     )
+    if len(batches) > 1:
+        # Two videos on one page must not read alike: each gets its camera, kind and days.
+        for link, batch_title in zip(
+            share.share_batches.order_by("display_order"), default_titles(batches), strict=True
+        ):
+            link.custom_title = batch_title
+            link.save(update_fields=["custom_title"])
     if skipped:
         modeladmin.message_user(
             request, f"Left out {skipped} batch(es) that are not completed.", messages.WARNING
@@ -62,6 +69,13 @@ def create_share_from_batches(modeladmin, request, queryset):
         messages.SUCCESS,
     )
     return HttpResponseRedirect(reverse("admin:sharing_share_change", args=[share.pk]))
+
+
+def default_titles(batches) -> list[str]:
+    """A distinct title per video: "Tower: checkpoint, Day 1-14", with the batch number if two still match."""
+    titles = [f"{b.camera.name}: {b.get_batch_type_display().lower()}, {b.describe_days()}" for b in batches]
+    repeated = {t for t in titles if titles.count(t) > 1}
+    return [f"{t} (#{b.pk})" if t in repeated else t for t, b in zip(titles, batches, strict=True)]
 
 
 class ShareForm(forms.ModelForm):
@@ -201,7 +215,8 @@ class ShareBatchInline(admin.TabularInline):
     verbose_name_plural = "videos on this share"
     extra = 0
     fields = ["display_order", "timelapse_batch", "custom_title", "show_metadata"]
-    raw_id_fields = ["timelapse_batch"]
+    # Picked by name (camera, type, days) with the batch admin's search, not by a raw id.
+    autocomplete_fields = ["timelapse_batch"]
     ordering = ["display_order", "pk"]
 
 
