@@ -158,3 +158,56 @@ def test_deleting_a_camera_deletes_its_period_videos(camera):
     PeriodVideo.objects.create(camera=camera, kind=PeriodVideo.Kind.WHOLE_PROJECT, enabled=True)
     camera.delete()
     assert not PeriodVideo.objects.exists()
+
+
+def test_camera_page_turns_a_period_on_and_a_share_page_takes_a_logo(admin_client, camera, data_dir):
+
+    from tests.captures.test_admin import camera_form
+
+    data = camera_form(name=camera.name)
+    data.update({"period_videos-TOTAL_FORMS": "1", "period_videos-0-camera": str(camera.pk),
+                 "period_videos-0-kind": "this_month", "period_videos-0-enabled": "on"})  # fmt: skip
+    response = admin_client.post(reverse("admin:cameras_camera_change", args=[camera.pk]), data)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert PeriodVideo.objects.get(camera=camera).kind == "this_month"
+
+    share = periods.services.create_share([TimelapseBatch.objects.create(camera=camera, batch_type="manual",
+                                           generation_mode="periodic")], "s")  # fmt: skip
+    page = admin_client.get(reverse("admin:sharing_share_change", args=[share.pk]))
+    assert "Share logo" in page.content.decode()
+    PeriodVideo.objects.filter(camera=camera).update(share=share)
+    page = admin_client.get(reverse("admin:cameras_camera_change", args=[camera.pk])).content.decode()
+    assert f"/share/{share.token}" in page and "draft" in page
+
+
+def test_an_operator_without_the_period_permission_gets_no_period_controls(client, camera, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("viewer", password="pw", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_camera"))
+    user.user_permissions.add(Permission.objects.get(codename="change_camera"))
+    client.force_login(user)
+    page = client.get(reverse("admin:cameras_camera_change", args=[camera.pk])).content.decode()
+    assert "period_videos-TOTAL_FORMS" not in page
+
+
+def test_the_share_logo_form_stores_a_png_under_branding_and_refuses_anything_else(camera, data_dir):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from sharing.admin import ShareWatermarkForm
+
+    share = periods.services.create_share([TimelapseBatch.objects.create(camera=camera, batch_type="manual",
+                                           generation_mode="periodic")], "s")  # fmt: skip
+    fields = {"position": "top-left", "width_percent": "20", "opacity": "0.5"}
+    bad = ShareWatermarkForm(
+        fields, {"logo": SimpleUploadedFile("l.png", b"<svg/>")}, instance=ShareWatermark(share=share)
+    )
+    assert not bad.is_valid() and "must be a PNG" in str(bad.errors)
+
+    good = ShareWatermarkForm(
+        fields, {"logo": SimpleUploadedFile("l.png", logo_png())}, instance=ShareWatermark(share=share)
+    )
+    assert good.is_valid(), good.errors
+    row = good.save()
+    assert row.path.startswith(f"branding/shares/{share.pk}/")
+    assert (data_dir / row.path).read_bytes() == logo_png()
