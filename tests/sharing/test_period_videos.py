@@ -177,7 +177,7 @@ def test_camera_page_turns_a_period_on_and_a_share_page_takes_a_logo(admin_clien
     assert "Share logo" in page.content.decode()
     PeriodVideo.objects.filter(camera=camera).update(share=share)
     page = admin_client.get(reverse("admin:cameras_camera_change", args=[camera.pk])).content.decode()
-    assert f"/share/{share.token}" in page and "draft" in page
+    assert f"/share/{share.token}" in page and "(live)" in page
 
 
 def test_an_operator_without_the_period_permission_gets_no_period_controls(client, camera, django_user_model):
