@@ -58,6 +58,8 @@ def _logo(period: PeriodVideo) -> dict | None:
 def signature(images, logo: dict | None) -> str:
     """A digest of which frames the video would hold and how it looks: a change means stale.
 
+    default=str: PostgreSQL sums a bigint column as a Decimal.
+
     Count, id range, id sum and newest capture time answer "did an image come,
     go or move?" in one aggregate, without reading every id of a long project.
     """
@@ -65,7 +67,7 @@ def signature(images, logo: dict | None) -> str:
         n=Count("id"), low=Min("id"), high=Max("id"), total=Sum("id"), at=Max("captured_at")
     )
     facts["at"] = facts["at"].isoformat() if facts["at"] else None
-    return hashlib.sha256(json.dumps([facts, logo], sort_keys=True).encode()).hexdigest()
+    return hashlib.sha256(json.dumps([facts, logo], sort_keys=True, default=str).encode()).hexdigest()
 
 
 def refresh(period: PeriodVideo, now: datetime | None = None) -> str:
