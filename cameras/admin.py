@@ -26,6 +26,7 @@ from cameras.services import (
 )
 from cameras.widgets import MetadataField, OverlayStyleField, ThinningTiersField, WeekdaysField
 from captures.retention import GRANULARITIES, tiers_from_json
+from sharing.admin import PeriodVideoInline
 
 WRITE_ONLY = "Write-only: never shown again. Leave empty to keep the current value."
 
@@ -245,7 +246,7 @@ class RenderSettingsInline(admin.StackedInline):
 @admin.register(Camera)
 class CameraAdmin(admin.ModelAdmin):
     form = CameraForm
-    inlines = [RenderSettingsInline]
+    inlines = [RenderSettingsInline, PeriodVideoInline]
     change_form_template = "admin/cameras/camera/change_form.html"
     list_display = [
         "name",

@@ -9,9 +9,10 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
+from batches import watermark
 from common import siteurl
-from sharing import services
-from sharing.models import Share, ShareBatch, ShareCustomization
+from sharing import periods, services
+from sharing.models import PeriodVideo, Share, ShareBatch, ShareCustomization, ShareWatermark
 
 DISPLAY_FLAGS = [
     ("show_camera_info", "Camera name"),
@@ -230,6 +231,60 @@ class ShareCustomizationInline(admin.StackedInline):
     verbose_name = verbose_name_plural = "look and display options"
 
 
+class ShareWatermarkForm(forms.ModelForm):
+    logo = forms.FileField(
+        label="Logo",
+        required=False,
+        help_text=f"A PNG (transparency kept), at most {watermark.MAX_SIDE} pixels a side; drawn instead of "
+        "the camera's logo on this share's period videos. Leave empty to keep the current one.",
+    )
+    remove_logo = forms.BooleanField(label="Remove the logo", required=False)
+
+    class Meta:
+        model = ShareWatermark
+        fields = ["position", "width_percent", "opacity"]
+
+    def clean_logo(self):
+        upload = self.cleaned_data.get("logo")
+        self.logo_data = None
+        if upload:
+            data = upload.read(watermark.MAX_BYTES + 1)
+            try:
+                watermark.check_png(data)
+            except watermark.WatermarkError as exc:
+                raise forms.ValidationError(str(exc)) from exc
+            self.logo_data = data
+        return upload
+
+    def save(self, commit=True):
+        row = super().save(commit=False)
+        previous = row.path
+        if self.cleaned_data.get("remove_logo"):
+            row.path = None
+        elif self.logo_data:
+            row.path = watermark.save_png(self.logo_data, "shares", str(row.share_id))
+        watermark.replace_file(previous, row.path)
+        if commit:
+            row.save()
+        return row
+
+
+class ShareWatermarkInline(admin.StackedInline):
+    """The share's own logo, overriding the camera's (needs sharing.change_share, like the share form)."""
+
+    model = ShareWatermark
+    form = ShareWatermarkForm
+    can_delete = False
+    max_num = 1
+    verbose_name = verbose_name_plural = "Share logo"
+    fields = ["logo_set", "logo", "remove_logo", "position", "width_percent", "opacity"]
+    readonly_fields = ["logo_set"]
+
+    @admin.display(boolean=True, description="Logo set")
+    def logo_set(self, row: ShareWatermark) -> bool:
+        return bool(row.path)
+
+
 @admin.register(Share)
 class ShareAdmin(admin.ModelAdmin):
     form = ShareForm
@@ -246,7 +301,7 @@ class ShareAdmin(admin.ModelAdmin):
     list_filter = ["share_type", "is_active", "access_type", "download_enabled", "embed_enabled"]
     search_fields = ["title", "description"]
     readonly_fields = ["links", "share_token", "access_type", "view_count", "created_at"]
-    inlines = [ShareBatchInline, ShareCustomizationInline]
+    inlines = [ShareBatchInline, ShareCustomizationInline, ShareWatermarkInline]
     fieldsets = [
         (None, {"fields": ["title", "description", "share_type", "links", "view_count"]}),
         (
@@ -283,3 +338,36 @@ class ShareAdmin(admin.ModelAdmin):
             query = SearchQuery(search_term, config="english", search_type="websearch")
             return queryset.filter(search_vector=query), False
         return super().get_search_results(request, queryset, search_term)
+
+
+class PeriodVideoInline(admin.TabularInline):
+    """On the camera page: which self-updating period videos it has, and each one's stable link.
+
+    Ticking "enabled" is a change of a PeriodVideo row, so it needs
+    sharing.add_periodvideo / sharing.change_periodvideo (Django's inline checks,
+    declared here so the page says which permission a control needs).
+    """
+
+    model = PeriodVideo
+    extra = 0
+    max_num = len(PeriodVideo.Kind.values)
+    can_delete = False
+    verbose_name = "period video"
+    verbose_name_plural = "Period videos (re-rendered on their own when new images arrive)"
+    fields = ["kind", "enabled", "link", "last_rendered_at"]
+    readonly_fields = ["link", "last_rendered_at"]
+    permissions = {"add": "sharing.add_periodvideo", "change": "sharing.change_periodvideo"}
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm(self.permissions["add"])
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm(self.permissions["change"])
+
+    @admin.display(description="Share link")
+    def link(self, period: PeriodVideo) -> str:
+        if not period.share_id:
+            return "made on the first render"
+        url = reverse("admin:sharing_share_change", args=[period.share_id])
+        state = "live" if period.share.is_active else "draft: tick Is active to publish"
+        return format_html('<a href="{}">{}</a> ({})', url, periods.share_url(period.share), state)

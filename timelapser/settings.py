@@ -246,6 +246,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # django-celery-beat rows by `migrate`); per-camera captures are rows made by
 # cameras.schedule. Nothing is scheduled from here.
 TIMELAPSER_CONTINUOUS_PERIOD_SECONDS = env.float("TIMELAPSER_CONTINUOUS_PERIOD_SECONDS", default=3600.0)
+# How often period videos (last 7 days, this month, whole project) are checked and, if stale, re-rendered.
+TIMELAPSER_PERIOD_VIDEOS_SECONDS = env.float("TIMELAPSER_PERIOD_VIDEOS_SECONDS", default=3600.0)
 
 # --- Logging --------------------------------------------------------------
 LOGGING = {
