@@ -21,9 +21,4 @@ def test_render_and_capture_tasks_route_to_their_own_queues():
 
 
 def test_beat_reads_schedules_from_the_database():
-    from django_celery_beat.schedulers import DatabaseScheduler
-
-    from timelapser.beat import AlignedScheduler
-
-    assert app.conf.beat_scheduler == "timelapser.beat:AlignedScheduler"
-    assert issubclass(AlignedScheduler, DatabaseScheduler)
+    assert app.conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
