@@ -26,7 +26,8 @@ from batches.ffmpeg import RenderError, VideoSettings
 from batches.lifecycle import Heartbeat
 from batches.models import RenderSettings, TimelapseBatch, TimelapseImage
 from cameras.models import Camera
-from common.paths import UnsafePath, media_path
+from common import mediastore
+from common.paths import UnsafePath, media_key, media_path
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +57,39 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def check_frame(file_path: str, size: int, file_hash: str | None) -> tuple[Path | None, str | None]:
-    """(path, None) when the file is there and intact, else (None, why not)."""
+def _fetch(file_path: str, fetch_to: Path) -> tuple[Path | None, str | None]:
+    """Media in a bucket: download the frame into the render's work folder (ffmpeg reads files)."""
     try:
-        path = data_path(file_path)
-    except RenderError as exc:
-        return None, str(exc)
+        key = media_key(file_path)
+    except UnsafePath:
+        return None, f"Path outside the data directory: {file_path}"
+    target = fetch_to / key.replace("/", "__")
+    try:
+        mediastore.download(key, target)
+    except mediastore.MediaStoreError as exc:
+        if "404" in str(exc) or "NoSuchKey" in str(exc):
+            return None, "missing file"
+        raise RenderError(str(exc)) from None
+    return target, None
+
+
+def check_frame(
+    file_path: str, size: int, file_hash: str | None, fetch_to: Path | None = None
+) -> tuple[Path | None, str | None]:
+    """(path, None) when the file is there and intact, else (None, why not).
+
+    With `fetch_to` and media in a bucket, the frame is downloaded there first and
+    the local copy is checked (so a corrupt object is dropped like a corrupt file).
+    """
+    if fetch_to is not None and mediastore.remote():
+        path, reason = _fetch(file_path, fetch_to)
+        if reason:
+            return None, reason
+    else:
+        try:
+            path = data_path(file_path)
+        except RenderError as exc:
+            return None, str(exc)
     if not path.is_file():
         return None, "missing file"
     actual = path.stat().st_size
@@ -73,7 +101,9 @@ def check_frame(file_path: str, size: int, file_hash: str | None) -> tuple[Path 
     return path, None
 
 
-def verify_frames(batch: TimelapseBatch, rows=None, heartbeat: Heartbeat | None = None) -> list[Frame]:
+def verify_frames(
+    batch: TimelapseBatch, rows=None, heartbeat: Heartbeat | None = None, fetch_to: Path | None = None
+) -> list[Frame]:
     """The batch's frames that pass the integrity check, in sequence order.
 
     Bad frames are removed from the batch (so the video still holds exactly one
@@ -94,7 +124,7 @@ def verify_frames(batch: TimelapseBatch, rows=None, heartbeat: Heartbeat | None 
     good: list[Frame] = []
     dropped: list[dict] = []
     for image_id, order, file_path, size, file_hash, day, captured_at in rows.iterator(chunk_size=2000):
-        path, reason = check_frame(file_path, size, file_hash)
+        path, reason = check_frame(file_path, size, file_hash, fetch_to)
         if reason:
             dropped.append({"image_id": image_id, "sequence_order": order, "reason": reason})
         else:

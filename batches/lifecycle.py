@@ -26,7 +26,8 @@ from django.utils import timezone
 from batches.models import TimelapseBatch
 from batches.partials import remove_partial_files
 from batches.signals import render_completed, render_failed
-from common.paths import relative_to_data, remove_media_files
+from common import mediastore
+from common.paths import media_key, relative_to_data, remove_media_files
 
 log = logging.getLogger(__name__)
 Status = TimelapseBatch.Status
@@ -183,14 +184,25 @@ def complete(
     the responses still reading it, and is retired (see remove_retired_outputs).
     """
     path = relative_to_data(final)
+    remote = mediastore.remote()
+    if remote:
+        # Uploaded before the row lock, so a slow upload holds no lock; a new
+        # name every time, so the object under the published name never changes.
+        mediastore.upload(media_key(path), partial, "video/mp4")
     with transaction.atomic():
         row = still_ours(batch).select_for_update().values("published_path", "retired_outputs").first()
         if row is None:
             log.warning("Batch %s was taken over while rendering; discarding this result", batch.pk)
+            if remote:
+                remove_media_files([path])
             return False
-        partial.replace(final)
+        if remote:
+            size = partial.stat().st_size
+            partial.unlink()
+        else:
+            partial.replace(final)
+            size = final.stat().st_size
         now = timezone.now()
-        size = final.stat().st_size
         retired = list(row["retired_outputs"] or [])
         if row["published_path"] and row["published_path"] != path:
             retired.append({"path": row["published_path"], "retired_at": now.isoformat()})

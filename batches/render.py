@@ -59,7 +59,11 @@ def render_batch(batch_id: int) -> TimelapseBatch | None:
 
 def _render_frames(batch: TimelapseBatch, workdir: Path) -> None:
     heartbeat = Heartbeat(batch)
-    frames = verify_frames(batch, heartbeat=heartbeat)
+    # With media in a bucket the frames are downloaded into the work folder
+    # (removed with it when the render ends, whatever the outcome).
+    fetch_to = workdir / "frames"
+    fetch_to.mkdir()
+    frames = verify_frames(batch, heartbeat=heartbeat, fetch_to=fetch_to)
     batch.refresh_from_db(fields=["total_frames", "dropped_frames"])
     if not frames:
         raise RenderError(

@@ -8,6 +8,11 @@ CAPTURE_* variables apply as they do there), then enqueues capture tasks at a st
     ingest_captures_per_s=...   ingest_latency_p50_ms=...   ingest_latency_p99_ms=...
 Latency is from enqueueing the task to the image row's insert.
 
+With BENCH_STORAGE=s3 the images go to a bucket instead (TIMELAPSER_MEDIA_URL=s3://bench/site):
+the bench starts its own S3-compatible server (moto's server mode, its own process on
+127.0.0.1), counts objects instead of files, and prints ingest_captures_per_s_s3 (and the
+server's CPU as bucket_cpu_ms_per_capture). It uses its own database and Redis DB 5.
+
 CPU per capture is counted for every process on the path over the timed window, from /proc:
 the worker (all its processes), the fake camera, the PostgreSQL backends of the bench database,
 redis-server (shared with whatever else uses it) and this process's enqueueing. On a shared
@@ -29,8 +34,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
-DB_NAME = "tl_bench_ingest"
-BROKER = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1")
+S3 = os.environ.get("BENCH_STORAGE", "") == "s3"
+DB_NAME = "tl_bench_ingest_s3" if S3 else "tl_bench_ingest"
+BROKER = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5" if S3 else "redis://127.0.0.1:6379/1")
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -88,7 +94,42 @@ def processes() -> list[tuple[int, int, str]]:
     return out
 
 
-def cpu_snapshot(worker_pids: list[int], camera_pid: int) -> dict[str, float]:
+def start_bucket(env: dict) -> tuple[subprocess.Popen, str]:
+    """moto's S3 server in its own process on a free port, with the bench bucket made."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    endpoint = f"http://127.0.0.1:{port}"
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    deadline = time.time() + 60
+    while True:
+        try:
+            client.create_bucket(Bucket="bench")
+            return proc, endpoint
+        except Exception:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def bucket_objects(endpoint: str) -> int:
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    return sum(
+        page.get("KeyCount", 0) for page in client.get_paginator("list_objects_v2").paginate(Bucket="bench")
+    )
+
+
+def cpu_snapshot(worker_pids: list[int], camera_pid: int, bucket_pid: int | None = None) -> dict[str, float]:
     procs = processes()
     tree, frontier = set(worker_pids), list(worker_pids)
     while frontier:
@@ -103,6 +144,7 @@ def cpu_snapshot(worker_pids: list[int], camera_pid: int) -> dict[str, float]:
         # Backends serving the bench database (the worker's and this process's connections).
         "postgres": sum(cpu_seconds(pid) for pid, _, cmd in procs if f" {DB_NAME} " in cmd),
         "redis": sum(cpu_seconds(pid) for pid, _, cmd in procs if cmd.startswith("redis-server")),
+        **({"bucket": cpu_seconds(bucket_pid)} if bucket_pid else {}),
     }
 
 
@@ -124,7 +166,18 @@ def main() -> None:
         "SECRET_KEY": "bench-only-secret-key-" + "z" * 40,
         "TIMELAPSER_SECRETS_KEY": Fernet.generate_key().decode(),
         "PYTHONPATH": str(ROOT),
+        # The fake camera listens on 127.0.0.1, which camera URLs refuse unless allowed.
+        "TIMELAPSER_CAMERA_ALLOW_LOOPBACK": "1",
     }
+    bucket_proc = endpoint = None
+    if S3:
+        # Made-up keys (moto accepts any), in django-storages' usual variables.
+        env.update(
+            AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench-secret", AWS_DEFAULT_REGION="us-east-1"
+        )
+        os.environ.update(env)  # this process's own client (making the bucket, counting objects)
+        bucket_proc, endpoint = start_bucket(env)
+        env.update(TIMELAPSER_MEDIA_URL="s3://bench/site", AWS_S3_ENDPOINT_URL=endpoint)
     os.environ.update(env)
     recreate_database()
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
@@ -181,7 +234,7 @@ def main() -> None:
 
         total = int(args.rate * args.seconds)
         sent_at: dict[tuple[int, datetime], float] = {}
-        cpu_before = cpu_snapshot([w.pid for w in workers], camera_proc.pid)
+        cpu_before = cpu_snapshot([w.pid for w in workers], camera_proc.pid, bucket_proc and bucket_proc.pid)
         enqueue_cpu = time.process_time()
         start = time.time()
         for n in range(total):
@@ -198,7 +251,7 @@ def main() -> None:
         deadline = time.time() + max(120, args.seconds * 5)
         while Image.objects.filter(capture_slot__gte=base).count() < total and time.time() < deadline:
             time.sleep(0.25)
-        cpu_after = cpu_snapshot([w.pid for w in workers], camera_proc.pid)
+        cpu_after = cpu_snapshot([w.pid for w in workers], camera_proc.pid, bucket_proc and bucket_proc.pid)
         load = os.getloadavg()[0]
 
         rows = list(
@@ -214,19 +267,22 @@ def main() -> None:
         )
         last = max(created.timestamp() for _, _, created in rows)
         elapsed = last - start
-        files = sum(1 for p in (data_dir / "images").rglob("*.jpg") if p.stat().st_mtime >= start)
+        if S3:
+            files = bucket_objects(endpoint)
+        else:
+            files = sum(1 for p in (data_dir / "images").rglob("*.jpg") if p.stat().st_mtime >= start)
         print(f"cameras={args.cameras}")
         print(f"tasks={total}")
         print(f"enqueue_rate_per_s={total / enqueue_seconds:.1f}")
         print(f"images_stored={done}")
-        print(f"files_on_disk={files}")
+        print(f"{'objects_in_bucket' if S3 else 'files_on_disk'}={files}")
         print(f"missing={total - done}")
-        print(f"ingest_captures_per_s={done / elapsed:.1f}")
+        print(f"ingest_captures_per_s{'_s3' if S3 else ''}={done / elapsed:.1f}")
         print(f"ingest_latency_p50_ms={latencies[len(latencies) // 2]:.1f}")
         print(f"ingest_latency_p99_ms={latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]:.1f}")
         per = {name: (cpu_after[name] - cpu_before[name]) * 1000 / max(1, done) for name in cpu_before}
         per["enqueue"] = enqueue_cpu * 1000 / max(1, total)
-        for name in ("worker", "camera", "postgres", "redis", "enqueue"):
+        for name in ("worker", "camera", "postgres", "redis", *(["bucket"] if S3 else []), "enqueue"):
             print(f"{name}_cpu_ms_per_capture={per[name]:.2f}")
         pipeline = sum(per.values())
         print(f"pipeline_cpu_ms_per_capture={pipeline:.2f}")
@@ -243,6 +299,9 @@ def main() -> None:
         worker_log.close()
         camera_proc.kill()
         camera_proc.wait()
+        if bucket_proc is not None:
+            bucket_proc.kill()
+            bucket_proc.wait()
         from django.db import connections
 
         connections.close_all()

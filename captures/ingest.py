@@ -30,6 +30,8 @@ from captures import dbwait, imaging, protect, sources
 from captures.models import CaptureAttempt, Image
 from captures.signals import capture_failed, image_captured
 from captures.sources import CaptureError
+from common import mediastore
+from common.paths import media_key, remove_media_file
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +66,9 @@ def image_relpath(camera: Camera, captured_at: datetime, fmt: str) -> Path:
     utc = captured_at.astimezone(UTC)
     name = f"{utc:%Y%m%dT%H%M%S}_{utc:%f}Z.{imaging.EXTENSIONS[fmt]}"
     return Path("images") / str(camera.pk) / f"{utc:%Y}" / f"{utc:%m}" / f"{utc:%d}" / name
+
+
+_CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -250,11 +255,19 @@ def _store(
     relpath = image_relpath(camera, captured_at, picture.format)
     absolute = Path(settings.DATA_DIR) / relpath
     try:
-        write_atomically(absolute, picture.data)
+        if mediastore.remote():
+            # One PUT is atomic; the timestamped name (to the microsecond) is what
+            # keeps two captures apart, as the local no-overwrite rename does.
+            key = media_key(str(relpath))
+            mediastore.put(key, picture.data, _CONTENT_TYPES[picture.format])
+        else:
+            write_atomically(absolute, picture.data)
     except FileExistsError:
         raise CaptureError(
             "error", "An image with the same timestamp already exists; not overwritten."
         ) from None
+    except mediastore.MediaStoreError as exc:
+        raise CaptureError("error", f"Could not store the image: {exc}") from None
     except OSError as exc:
         raise CaptureError(
             "error", f"Could not write the image to the data directory ({os.strerror(exc.errno or 0)})."
@@ -309,7 +322,7 @@ def _store(
             what=f"storing camera {camera.pk}'s picture",
         )
     except BaseException:
-        absolute.unlink(missing_ok=True)
+        remove_media_file(str(relpath))  # the bucket object too, when media is in one
         raise
     transaction.on_commit(lambda: image_captured.send(sender=Camera, camera=camera, image=image))
     return Outcome(attempt=attempt, image=image)

@@ -17,7 +17,8 @@ from django.conf import settings
 from PIL import Image as PILImage
 from PIL import ImageOps
 
-from common.paths import media_file
+from common import mediastore
+from common.paths import media_file, safe_key
 
 # Bounding boxes. Admin pages show 4:3 cards; a gallery wants every frame 320 wide.
 CARD = (320, 240)
@@ -38,7 +39,14 @@ def cache_root() -> Path:
 
 
 def thumbnail_file(image, size: tuple[int, int] = CARD) -> Path:
-    """Path of the image's thumbnail fitting `size`, made now if it is not cached yet."""
+    """Path of the image's thumbnail fitting `size`, made now if it is not cached yet.
+
+    With media in a bucket the thumbnail is still cached on this host's disk (it is
+    a cache: any host remakes it), keyed by the image's checksum instead of an
+    mtime, and its source is downloaded once, when the thumbnail is first made.
+    """
+    if mediastore.remote():
+        return _bucket_thumbnail(image, size)
     source = image_path(image)
     if source is None:
         raise ThumbnailUnavailable("image file missing or outside the data directory")
@@ -47,6 +55,30 @@ def thumbnail_file(image, size: tuple[int, int] = CARD) -> Path:
     if target.exists():
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
+    return _make(source, target, cache_dir, size)
+
+
+def _bucket_thumbnail(image, size: tuple[int, int]) -> Path:
+    key = safe_key(image.file_path)
+    if key is None:
+        raise ThumbnailUnavailable("image file missing or outside the data directory")
+    cache_dir = cache_root() / str(image.camera_id)
+    target = cache_dir / f"{image.pk}-{(image.file_hash or 'nohash')[:12]}-{size[0]}x{size[1]}.jpg"
+    if target.exists():
+        return target
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    fd, source = tempfile.mkstemp(dir=cache_dir, suffix=".src")
+    os.close(fd)
+    try:
+        mediastore.download(key, Path(source))
+        return _make(Path(source), target, cache_dir, size)
+    except mediastore.MediaStoreError as exc:
+        raise ThumbnailUnavailable("image file missing or the media bucket unreachable") from exc
+    finally:
+        Path(source).unlink(missing_ok=True)
+
+
+def _make(source: Path, target: Path, cache_dir: Path, size: tuple[int, int]) -> Path:
     # Write then rename, so two requests racing on the first view never serve half a file.
     fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".part")
     try:

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import logging
 import os
+import posixpath
 from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
+
+from common import mediastore
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +63,32 @@ def media_path(relative: str) -> Path:
     return resolved
 
 
+def media_key(relative: str) -> mediastore.MediaKey:
+    """The bucket key for a stored path; raises UnsafePath exactly where media_path would.
+
+    A bucket has no symlinks, so the check is on the name alone: normalised, it
+    must lie strictly inside one of the media folders. `images/../keys/x` and
+    `images` itself are refused just as they are on disk.
+    """
+    if not relative or not isinstance(relative, str) or "\x00" in relative or "\\" in relative:
+        raise UnsafePath("Not a path inside the media folders.")
+    if relative.startswith("/"):
+        raise UnsafePath("Not a path inside the media folders.")
+    normal = posixpath.normpath(relative)
+    folder, _, rest = normal.partition("/")
+    if folder not in MEDIA_FOLDERS or not rest or normal.startswith(".."):
+        raise UnsafePath("Not a path inside the media folders.")
+    return mediastore.MediaKey(normal)
+
+
+def safe_key(relative: str | None) -> mediastore.MediaKey | None:
+    """media_key, or None when the stored path is refused (like media_file)."""
+    try:
+        return media_key(relative or "")
+    except UnsafePath:
+        return None
+
+
 def media_file(relative: str | None) -> Path | None:
     """The existing regular file a stored path names inside the media folders, or None."""
     try:
@@ -81,7 +110,11 @@ def remove_media_files(relative_paths: Iterable[str | None]) -> int:
     parent directory is resolved once per directory, not per file. Unlinking the
     final component never follows it (a symlink named there is removed itself),
     so only the directories on the way can lead elsewhere. Returns how many went.
+    With media in a bucket, the same paths become keys (refused ones skipped,
+    logged the same way) and go in delete_objects batches of 1000.
     """
+    if mediastore.remote():
+        return mediastore.delete(_checked_keys(relative_paths))
     data = _data_dir()
     roots = media_roots()
     safe_dirs: dict[str, Path | None] = {}
@@ -113,6 +146,17 @@ def remove_media_files(relative_paths: Iterable[str | None]) -> int:
             # The row is gone already; the orphan sweep will try this file again.
             log.warning("could not delete a media file: %s", exc.strerror)
     return removed
+
+
+def _checked_keys(relative_paths: Iterable[str | None]):
+    for relative in relative_paths:
+        if not relative:
+            continue
+        key = safe_key(relative)
+        if key is None:
+            log.warning("refusing to delete a path outside the media folders")
+            continue
+        yield key
 
 
 def remove_media_file(relative: str | None) -> bool:

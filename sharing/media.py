@@ -9,6 +9,7 @@ captures.thumbnails, like every other thumbnail.)
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import os
 import struct
@@ -44,10 +45,28 @@ def poster(video: Path, batch_id: int) -> Path | None:
     target = cache_dir("posters") / f"{batch_id}-{stat.st_mtime_ns:x}.jpg"
     if target.exists():
         return target
+    return _first_frame(os.fspath(video), target, batch_id)
+
+
+def bucket_poster(key: str, url_for, batch_id: int) -> Path | None:
+    """poster() for a video in the media bucket: ffmpeg reads the first frame over a presigned URL.
+
+    Each render publishes under a new key, so the key names the cache entry; the
+    URL is made only on a cache miss (`url_for`), and is never logged.
+    """
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    target = cache_dir("posters") / f"{batch_id}-{digest}.jpg"
+    if target.exists():
+        return target
+    return _first_frame(url_for(), target, batch_id)
+
+
+def _first_frame(source: str, target: Path, batch_id: int) -> Path | None:
+    """ffmpeg writes `source`'s first frame to `target` (atomically); None when it cannot."""
 
     def write(tmp: Path) -> None:
         subprocess.run(
-            [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", os.fspath(video),
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", source,
              "-frames:v", "1", "-f", "image2", "-c:v", "mjpeg", os.fspath(tmp)],
             check=True, capture_output=True, timeout=60,
         )  # fmt: skip

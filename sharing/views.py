@@ -8,6 +8,7 @@ tokens exist. All routes are rate limited per client IP.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from functools import wraps
 from urllib.parse import urlencode, urlsplit
@@ -28,10 +29,13 @@ from django_ratelimit.core import is_ratelimited
 
 from batches.models import TimelapseImage
 from captures import thumbnails
-from common.paths import media_file
+from common import mediastore
+from common.paths import media_file, safe_key
 from sharing import media, services
 from sharing.models import Share
 from sharing.serving import file_response
+
+log = logging.getLogger(__name__)
 
 UNLOCK_MAX_AGE = 12 * 3600
 GALLERY_PAGE_SIZE = 48
@@ -307,11 +311,37 @@ def _serve_video(
     if share is None or (download and not share.download_enabled):
         return not_found()
     item = services.find_item(share, item_pk)
+    name = f"{item.title}.mp4" if item and download else None
+    if mediastore.remote():
+        return _bucket_redirect(item, name)
     path = services.output_file(item.batch) if item else None
     if path is None:
         return not_found()
-    name = f"{item.title}.mp4" if download else None
     return file_response(request, path, "video/mp4", download_name=name)
+
+
+def _bucket_redirect(item: services.Item | None, name: str | None) -> HttpResponseBase:
+    """Media in a bucket: send the player to a short-lived presigned URL, which does Range itself.
+
+    The share was checked above; the URL expires in minutes (a player that pauses
+    longer asks this view again and gets a fresh one). Never cached: a stale
+    redirect would outlive its signature.
+    """
+    key = safe_key(item.batch.published_path) if item else None
+    return _presigned_redirect(key, name, "video/mp4")
+
+
+def _presigned_redirect(key: mediastore.MediaKey | None, name: str | None, kind: str) -> HttpResponseBase:
+    try:
+        if key is None or mediastore.size(key) is None:
+            return not_found()
+        url = mediastore.presigned_url(key, download_name=name, content_type=kind)
+    except mediastore.MediaStoreError as exc:
+        log.warning("share media: %s", exc)
+        return HttpResponse("Media storage is unavailable; try again shortly.", status=503)
+    response = HttpResponseRedirect(url)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @media_limit
@@ -331,11 +361,25 @@ def download(request: HttpRequest, token: str, item: int | None = None) -> HttpR
 def poster(request: HttpRequest, token: str, item: int) -> HttpResponseBase:
     share = _visible_share(request, token)
     found = services.find_item(share, item) if share else None
-    path = services.output_file(found.batch) if found else None
-    image = media.poster(path, found.batch.pk) if path else None
+    if mediastore.remote():
+        image = _bucket_poster(found)
+    else:
+        path = services.output_file(found.batch) if found else None
+        image = media.poster(path, found.batch.pk) if path else None
     if image is None:
         return not_found()
     return file_response(request, image, "image/jpeg")
+
+
+def _bucket_poster(found: services.Item | None):
+    key = safe_key(found.batch.published_path) if found else None
+    try:
+        if key is None or mediastore.size(key) is None:
+            return None
+        return media.bucket_poster(key, lambda: mediastore.presigned_url(key), found.batch.pk)
+    except mediastore.MediaStoreError as exc:
+        log.warning("share poster: %s", exc)
+        return None
 
 
 def _share_frame(request: HttpRequest, token: str, image_id: int):
@@ -347,8 +391,11 @@ def _share_frame(request: HttpRequest, token: str, image_id: int):
         .select_related("image")
         .first()
     )
-    path = media_file(frame.image.file_path) if frame else None
-    return (frame.image, path) if path else None
+    if frame is None:
+        return None
+    # With media in a bucket: the guard's key instead of a file (frame_full redirects).
+    where = safe_key(frame.image.file_path) if mediastore.remote() else media_file(frame.image.file_path)
+    return (frame.image, where) if where else None
 
 
 @media_limit
@@ -370,7 +417,9 @@ def frame_full(request: HttpRequest, token: str, image: int) -> HttpResponseBase
     found = _share_frame(request, token, image)
     if found is None:
         return not_found()
-    kind = "image/png" if found[1].suffix.lower() == ".png" else "image/jpeg"
+    kind = "image/png" if str(found[1]).lower().endswith(".png") else "image/jpeg"
+    if isinstance(found[1], mediastore.MediaKey):
+        return _presigned_redirect(found[1], None, kind)
     return file_response(request, found[1], kind, cache_control="private, max-age=3600")
 
 

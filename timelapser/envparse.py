@@ -118,3 +118,41 @@ def request_meta_key(header: str) -> str:
     if not name.replace("_", "").isalnum() or not name.isascii():
         raise ImproperlyConfigured(f"Not a header name: {header!r} (e.g. X-Real-IP).")
     return name
+
+
+def media_storage(url: str, endpoint: str) -> tuple[dict | None, list[str]]:
+    """TIMELAPSER_MEDIA_URL (empty: the local data folder) as a STORAGES["media"] entry.
+
+    `s3://bucket/prefix` keeps media in that bucket through django-storages; the
+    keys are the same relative paths a local install stores (images/..., videos/...),
+    under the prefix. Also returns the origin(s) the share player must be allowed to
+    load video from (the presigned URLs point at the bucket, not this site).
+    The keys come from django-storages' own variables (AWS_ACCESS_KEY_ID, ...),
+    read by boto3, so they never pass through a setting that could be printed.
+    """
+    from urllib.parse import urlsplit
+
+    if not url:
+        return None, []
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc:
+        raise ImproperlyConfigured("TIMELAPSER_MEDIA_URL must be empty (local folder) or s3://bucket/prefix.")
+    prefix = parts.path.strip("/")
+    options = {
+        "bucket_name": parts.netloc,
+        "location": prefix,
+        "endpoint_url": endpoint or None,
+        "querystring_auth": True,
+        # Presigned share links live five minutes: long enough to start playing
+        # (the player re-asks this site, which re-signs, when one runs out).
+        "querystring_expire": 300,
+        "file_overwrite": True,
+        "default_acl": None,
+        "signature_version": "s3v4",
+    }
+    if endpoint:
+        split = urlsplit(endpoint)
+        origins = [f"{split.scheme}://{split.netloc}"]
+    else:
+        origins = [f"https://{parts.netloc}.s3.amazonaws.com", "https://*.amazonaws.com"]
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}, origins

@@ -161,6 +161,13 @@ STORAGES = {
 # Images and videos live under the data dir and are never served by a plain
 # media URL: share views stream them after checking the share.
 MEDIA_ROOT = DATA_DIR
+# Or in an S3-compatible bucket (README "Storage"); common.mediastore reads this.
+TIMELAPSER_MEDIA_URL = env.str("TIMELAPSER_MEDIA_URL", default="")
+_media_storage, MEDIA_BUCKET_ORIGINS = envparse.media_storage(
+    TIMELAPSER_MEDIA_URL, env.str("AWS_S3_ENDPOINT_URL", default="")
+)
+if _media_storage:
+    STORAGES["media"] = _media_storage
 
 # --- Security -------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -179,8 +186,9 @@ if env.bool("BEHIND_HTTPS_PROXY", default=False):
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        "img-src": [SELF, "data:"],
-        "media-src": [SELF],
+        "img-src": [SELF, "data:", *MEDIA_BUCKET_ORIGINS],
+        # The share player follows a redirect to the bucket when media is in one.
+        "media-src": [SELF, *MEDIA_BUCKET_ORIGINS],
         "style-src": [SELF, NONCE],
         "script-src": [SELF, NONCE],
         # The embed view replaces this with the share's allowed domains.
@@ -259,6 +267,12 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # botocore logs request headers at DEBUG (the Authorization header names the
+        # access key); the media bucket's keys never go to a log.
+        "botocore": {"level": "WARNING"},
+        "boto3": {"level": "WARNING"},
+        "s3transfer": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
         # Celery logs two INFO lines per task (received, succeeded): at 200 captures/s
         # that is 35 million lines a day and ~5% of a capture's CPU. Failures still
         # show: the capture pipeline logs them at WARNING, Celery task errors at ERROR.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from ninja import Router, Status
@@ -16,7 +16,8 @@ from api.auth import BearerToken, require, still_url_auth
 from api.schemas import CameraOut, CaptureOut, ConnectionTestOut, StillUrlIn, StillUrlOut
 from cameras.models import Camera
 from captures.ingest import capture, grab_preview
-from common.paths import media_file
+from common import mediastore
+from common.paths import media_file, safe_key
 from sharing.services import absolute_url
 
 router = Router(tags=["cameras"])
@@ -61,14 +62,30 @@ def latest_jpg(request: HttpRequest, camera_id: int, sig: str = ""):
     require(request, "captures.view_image")
     camera = get_object_or_404(Camera, pk=camera_id)
     image = services.latest_image(camera)
+    kind = "image/png" if image and image.format == "PNG" else "image/jpeg"
+    if mediastore.remote():
+        # Proxied, not redirected: still-image clients (Home Assistant) may not follow
+        # a redirect to another host, and one image is small.
+        response = HttpResponse(_bucket_bytes(image), content_type=kind)
+        response["Cache-Control"] = "private, no-cache"
+        return response
     path = media_file(image.file_path) if image else None
     if path is None:
         raise HttpError(404, "This camera has no image yet.")
-    response = FileResponse(
-        path.open("rb"), content_type="image/png" if image.format == "PNG" else "image/jpeg"
-    )
+    response = FileResponse(path.open("rb"), content_type=kind)
     response["Cache-Control"] = "private, no-cache"
     return response
+
+
+def _bucket_bytes(image) -> bytes:
+    key = safe_key(image.file_path) if image else None
+    try:
+        data = mediastore.read(key) if key else None
+    except mediastore.MediaStoreError as exc:
+        raise HttpError(503, "Media storage is unavailable; try again shortly.") from exc
+    if data is None:
+        raise HttpError(404, "This camera has no image yet.")
+    return data
 
 
 @router.post("/{camera_id}/still-url", response=StillUrlOut, summary="A signed, expiring latest.jpg URL")
