@@ -29,9 +29,9 @@ MAX_CANDIDATES_PER_DAY = 60
 # detail than the sharpest frame of the same day, fog as far less contrast.
 BLURRED_BELOW = 0.35  # of the day's highest sharpness
 LOW_CONTRAST_BELOW = 0.5  # of the day's highest spread
-# Mean absolute difference, in grey levels of the thumbnail, under which two
-# consecutive candidates are the same picture (a stuck stream or cached snapshot).
-FROZEN_BELOW = 0.3
+# Two consecutive candidates under this difference are the same picture (one rule with
+# the camera page's test connection: captures.imaging.same_picture).
+FROZEN_BELOW = imaging.FROZEN_BELOW
 # captures.imaging.quality's flags that disqualify a frame on their own.
 REJECTING_FLAGS = {"dark": "too dark", "overexposed": "overexposed", "blank": "blank", "blurry": "blurred"}
 
@@ -78,7 +78,7 @@ def _score(candidates: list[Candidate], paths: dict[int, str]) -> None:
             candidate.rejected.append("file missing or unreadable")
             previous = None
             continue
-        frozen = previous is not None and float(np.abs(gray - previous).mean()) < FROZEN_BELOW
+        frozen = previous is not None and imaging.same_picture(gray, previous)
         previous = gray
         candidate.score, stats = imaging.quality(gray, frozen=frozen)
         candidate.mean, candidate.spread, candidate.sharpness = (

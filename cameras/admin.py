@@ -170,6 +170,8 @@ BUTTON_PERMISSIONS = {
     "capture-now": "captures.add_image",
     "import-images": "captures.add_image",
     "render-now": "batches.add_timelapsebatch",
+    # A page of captures' backfill admin (captures/backfill_admin.py), shown for console cameras.
+    "fill-gaps": "captures.add_backfillrun",
 }
 
 IMPORT_FAILURES_SHOWN = 100
@@ -467,7 +469,10 @@ class CameraAdmin(admin.ModelAdmin):
             "reason": reason,
         }
         if picture is not None:
+            from captures import preview
+
             mime = "image/png" if picture.format == "PNG" else "image/jpeg"
+            context["quality"], context["warnings"] = preview.warnings(camera, picture)
             context.update(
                 picture=picture,
                 size_kb=round(len(picture.data) / 1024, 1),

@@ -51,6 +51,13 @@ def create_share_from_batches(modeladmin, request, queryset):
         creator_name=request.user.get_username() or None,
         is_active=False,
     )
+    if len(batches) > 1:
+        # Two videos on one page must not read alike: each gets its camera, kind and days.
+        for link, batch_title in zip(
+            share.share_batches.order_by("display_order"), default_titles(batches), strict=True
+        ):
+            link.custom_title = batch_title
+            link.save(update_fields=["custom_title"])
     if skipped:
         modeladmin.message_user(
             request, f"Left out {skipped} batch(es) that are not completed.", messages.WARNING
@@ -62,6 +69,13 @@ def create_share_from_batches(modeladmin, request, queryset):
         messages.SUCCESS,
     )
     return HttpResponseRedirect(reverse("admin:sharing_share_change", args=[share.pk]))
+
+
+def default_titles(batches) -> list[str]:
+    """A distinct title per video: "Tower: checkpoint, Day 1-14", with the batch number if two still match."""
+    titles = [f"{b.camera.name}: {b.get_batch_type_display().lower()}, {b.describe_days()}" for b in batches]
+    repeated = {t for t in titles if titles.count(t) > 1}
+    return [f"{t} (#{b.pk})" if t in repeated else t for t, b in zip(titles, batches, strict=True)]
 
 
 class ShareForm(forms.ModelForm):
@@ -141,6 +155,16 @@ class ShareCustomizationForm(forms.ModelForm):
         choices=[(v, v.title()) for v in services.LAYOUTS], help_text="Info pages only."
     )
 
+    before_after = forms.BooleanField(
+        required=False,
+        label="Before/after slider",
+        help_text="Info pages only: two pictures of the first video's camera, one over the other.",
+    )
+    before_date = forms.DateField(
+        required=False, help_text="Empty: the first day of the first video (camera's local date)."
+    )
+    after_date = forms.DateField(required=False, help_text="Empty: the last day of the first video.")
+
     class Meta:
         model = ShareCustomization
         fields = []
@@ -152,6 +176,16 @@ class ShareCustomizationForm(forms.ModelForm):
         theme = services.theme_of_customization(self.instance if self.instance.pk else None)
         self.initial.update(primary_color=theme.primary_color, theme=theme.theme, layout=theme.layout)
         self.initial.update(theme.options)
+        self.initial.update(
+            before_after=theme.before_after, before_date=theme.before_date, after_date=theme.after_date
+        )
+
+    def clean(self):
+        data = super().clean()
+        before, after = data.get("before_date"), data.get("after_date")
+        if before and after and before >= after:
+            self.add_error("after_date", "The after day must come after the before day.")
+        return data
 
     def has_changed(self) -> bool:
         # An untouched inline still saves, so every share gets its customization row.
@@ -165,6 +199,10 @@ class ShareCustomizationForm(forms.ModelForm):
         }
         custom.display_options = {flag: self.cleaned_data[flag] for flag, _ in DISPLAY_FLAGS}
         custom.display_options["layout"] = self.cleaned_data["layout"]
+        custom.display_options["before_after"] = self.cleaned_data["before_after"]
+        for name in ("before_date", "after_date"):
+            day = self.cleaned_data[name]
+            custom.display_options[name] = day.isoformat() if day else None
         if commit:
             custom.save()
         return custom
@@ -177,7 +215,8 @@ class ShareBatchInline(admin.TabularInline):
     verbose_name_plural = "videos on this share"
     extra = 0
     fields = ["display_order", "timelapse_batch", "custom_title", "show_metadata"]
-    raw_id_fields = ["timelapse_batch"]
+    # Picked by name (camera, type, days) with the batch admin's search, not by a raw id.
+    autocomplete_fields = ["timelapse_batch"]
     ordering = ["display_order", "pk"]
 
 

@@ -231,6 +231,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=4 *
 # worker processes) so an hour-long render never delays a 10-second capture.
 CELERY_TASK_DEFAULT_QUEUE = "capture"
 CELERY_TASK_ROUTES = {
+    # Filling gaps from recordings waits on the console for minutes to hours: a maintenance slot.
+    "captures.tasks.run_backfill": {"queue": "maintenance"},
     "captures.*": {"queue": "capture"},
     "cameras.*": {"queue": "capture"},
     "batches.*": {"queue": "render"},
@@ -309,6 +311,8 @@ TIMELAPSER_CAPTURE_DB_WAIT_SECONDS = env.float("TIMELAPSER_CAPTURE_DB_WAIT_SECON
 # UniFi Protect: requests per second per console, and retries on 408/429/5xx.
 TIMELAPSER_CAPTURE_PROTECT_RATE = env.int("TIMELAPSER_CAPTURE_PROTECT_RATE", default=8)
 TIMELAPSER_CAPTURE_PROTECT_RETRIES = env.int("TIMELAPSER_CAPTURE_PROTECT_RETRIES", default=3)
+# Recording frames a second while filling gaps (manage.py backfill, the admin's runs), inside the above.
+TIMELAPSER_CAPTURE_PROTECT_BACKFILL_RATE = env.int("TIMELAPSER_CAPTURE_PROTECT_BACKFILL_RATE", default=4)
 # Folders the admin's "Import images" may read from (the command may read any).
 TIMELAPSER_IMPORT_DIRS = env.list("TIMELAPSER_IMPORT_DIRS", default=[str(DATA_DIR / "import")])
 
