@@ -15,8 +15,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-import numpy as np
-
 from batches.ffmpeg import RenderError
 from batches.frames import data_path
 from captures import imaging
@@ -68,6 +66,10 @@ def _spread_evenly(items: list, limit: int) -> list:
 
 def _score(candidates: list[Candidate], paths: dict[int, str]) -> None:
     """Score each candidate from its file's thumbnail; absolute flags, then frozen against the one before."""
+    # Here, not at the top: batches.tasks imports this module, and the capture worker, which
+    # never picks a best frame, would carry numpy (~14 MB) for it.
+    import numpy as np
+
     previous: np.ndarray | None = None
     for candidate in candidates:
         try:

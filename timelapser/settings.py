@@ -57,6 +57,16 @@ INSTALLED_APPS = [
     "operations",
     "api",
 ]
+# TIMELAPSER_WORKER=1 (the lean layout's Celery workers, Procfile.lean): a worker serves no page,
+# so it loads neither the admin's modules (the admin's autodiscovery imports every app's
+# admin.py, and with them httpx, numpy and the Protect client) nor django-ninja, whose app
+# imports pydantic: ~25 MB a process. timelapser/urls.py runs the autodiscovery itself, so a
+# worker that does reverse a URL still finds the admin's.
+if env.bool("TIMELAPSER_WORKER", default=False):
+    INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = (
+        "django.contrib.admin.apps.SimpleAdminConfig"
+    )
+    INSTALLED_APPS.remove("ninja")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
