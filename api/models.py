@@ -8,14 +8,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 
-class ApiTokenQuerySet(models.QuerySet):
-    def usable(self) -> ApiTokenQuerySet:
-        """Not revoked, not expired, and its user still active."""
-        return self.filter(revoked_at__isnull=True, user__is_active=True).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
-        )
-
-
 class ApiToken(models.Model):
     class Scope(models.TextChoices):
         READ = "read", "Read only"
@@ -33,8 +25,6 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-
-    objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
         db_table = "api_tokens"

@@ -12,7 +12,9 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core import signing
+from django.db import connection
 from django.utils import timezone
 
 from api.models import ApiToken
@@ -42,7 +44,23 @@ def authenticate(raw: str) -> ApiToken | None:
     """The usable token this text is, or None (unknown, revoked, expired, inactive user)."""
     if not raw or len(raw) > 200:
         return None
-    token = ApiToken.objects.usable().select_related("user").filter(token_hash=hash_token(raw)).first()
+    return _usable("token_hash", hash_token(raw))
+
+
+def _usable(column: str, value) -> ApiToken | None:
+    """The token whose `column` is `value` if it is usable (the one rule: not revoked, not
+    expired, its user active), looked up afresh on every request so revocation, expiry and
+    deactivation hold at once. One indexed query, written out: the ORM spent ~1.5 ms of CPU
+    building it, more than PostgreSQL spends answering it. `user_is_superuser` comes along
+    for the permission check (api.auth.has_perm); `token.user` loads the user when used."""
+    sql = (
+        f"SELECT t.*, u.is_superuser AS user_is_superuser FROM {ApiToken._meta.db_table} t"
+        f" JOIN {get_user_model()._meta.db_table} u ON u.id = t.user_id"
+        f" WHERE t.{column} = %s AND t.revoked_at IS NULL AND u.is_active = %s"
+        " AND (t.expires_at IS NULL OR t.expires_at > %s)"
+    )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    token = next(iter(ApiToken.objects.raw(sql, [value, True, now])), None)
     if token is not None:
         touch(token)
     return token
@@ -86,7 +104,6 @@ def check_still(value: str, camera_id: int) -> ApiToken | None:
         return None
     if not isinstance(data.get("e"), int) or data["e"] < timezone.now().timestamp():
         return None
-    token = ApiToken.objects.usable().select_related("user").filter(pk=data.get("t")).first()
-    if token is not None:
-        touch(token)
-    return token
+    if not isinstance(data.get("t"), int):
+        return None
+    return _usable("id", data["t"])

@@ -6,15 +6,17 @@ import json
 from collections import Counter
 
 from django.contrib import admin, messages
-from django.http import Http404, HttpRequest, HttpResponseBase, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponseBase, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from batches import lifecycle
+from batches import lifecycle, newflow, services
 from batches.models import DaySegment, TimelapseBatch, TimelapseImage
-from batches.selection import BEST_FRAMES
+from batches.selection import BEST_FRAMES, SelectionError
 from common.paths import media_file
 from sharing.admin import create_share_from_batches
 from sharing.serving import file_response
@@ -35,13 +37,14 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
         "completed_at",
     ]
     list_filter = ["status", "batch_type", "generation_mode", "camera"]
-    search_fields = ["output_filename", "error_message"]
+    # The camera's name too: the share form's batch picker (autocomplete) searches here.
+    search_fields = ["camera__name", "output_filename", "error_message"]
     list_select_related = ["camera"]
+    change_list_template = "admin/batches/timelapsebatch/change_list.html"
     actions = ["retry_failed", create_share_from_batches]
     # What shares play and what the worker is doing now are separate: a re-render, a
     # failure or a retry changes the attempt, never the published video (see lifecycle.complete).
     published_fields = [
-        "video",
         "published_at",
         "published_path",
         "published_size_bytes",
@@ -52,7 +55,6 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
         "retired_outputs",
     ]
     attempt_fields = [
-        "progress",
         "status",
         "started_at",
         "completed_at",
@@ -71,12 +73,15 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
         "day_range_start",
         "day_range_end",
     ]
-    readonly_fields = [*published_fields, *attempt_fields, "how_chosen", "best_frames"]
+    readonly_fields = ["progress", "video", *published_fields, *attempt_fields, "how_chosen", "best_frames"]
     fieldsets = [
         (
             None,
             {
+                # What the operator came for first: how far the render is, then the video.
                 "fields": [
+                    "progress",
+                    "video",
                     "camera",
                     "batch_type",
                     "generation_mode",
@@ -115,6 +120,7 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         urls = [
+            path("new/", self.admin_site.admin_view(self.new_view), name="batches_timelapsebatch_new"),
             path(
                 "<int:batch_id>/progress/",
                 self.admin_site.admin_view(self.progress_view),
@@ -154,7 +160,8 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
     @admin.display(description="How the frames were chosen")
     def how_chosen(self, batch: TimelapseBatch) -> str:
         # The best-frame report has its own table below; the raw JSON would bury the rest.
-        shown = {key: value for key, value in (batch.selection or {}).items() if key != BEST_FRAMES}
+        # Unset choices (null) say nothing; only what was chosen is shown.
+        shown = {k: v for k, v in (batch.selection or {}).items() if k != BEST_FRAMES and v is not None}
         return format_html(
             '<pre class="batch-selection">{}</pre>', json.dumps(shown, indent=1, sort_keys=True)
         )
@@ -197,6 +204,41 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
             self.message_user(
                 request, f"{skipped} batch(es) were not failed; left as they are.", messages.WARNING
             )
+
+    def new_view(self, request: HttpRequest) -> HttpResponseBase:
+        """New timelapse: the form, then (Preview) what it makes, then (Render) the batch page's progress bar."""
+        if not request.user.has_perm("batches.add_timelapsebatch"):
+            raise PermissionDenied
+        posted = request.method == "POST"
+        form = newflow.NewTimelapseForm(
+            request.POST if posted else None, initial={"camera": request.GET.get("camera")}
+        )
+        preview = None
+        if posted and form.is_valid():
+            try:
+                preview = newflow.plan(form.cleaned_data)
+            except SelectionError as exc:
+                form.add_error(None, str(exc))
+            else:
+                if "render" in request.POST:
+                    batch = services.render_selection(form.cleaned_data["camera"], preview.selection)
+                    self.message_user(request, f"Timelapse {batch.pk} is rendering.", messages.SUCCESS)
+                    return HttpResponseRedirect(
+                        reverse("admin:batches_timelapsebatch_change", args=[batch.pk])
+                    )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "New timelapse",
+            "form": form,
+            "groups": [(heading, [form[name] for name in names]) for heading, names in newflow.GROUPS],
+            "preview": preview,
+            "thumbs": [
+                (label, reverse("ops:thumbnail", args=[pk]), at)
+                for label, pk, at in (preview.samples if preview else [])
+            ],
+        }
+        return TemplateResponse(request, "batches/new_timelapse.html", context)
 
     def progress_view(self, request: HttpRequest, batch_id: int) -> JsonResponse:
         if not self.has_view_permission(request):

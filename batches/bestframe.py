@@ -15,8 +15,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-import numpy as np
-
 from batches.ffmpeg import RenderError
 from batches.frames import data_path
 from captures import imaging
@@ -31,9 +29,9 @@ MAX_CANDIDATES_PER_DAY = 60
 # detail than the sharpest frame of the same day, fog as far less contrast.
 BLURRED_BELOW = 0.35  # of the day's highest sharpness
 LOW_CONTRAST_BELOW = 0.5  # of the day's highest spread
-# Mean absolute difference, in grey levels of the thumbnail, under which two
-# consecutive candidates are the same picture (a stuck stream or cached snapshot).
-FROZEN_BELOW = 0.3
+# Two consecutive candidates under this difference are the same picture (one rule with
+# the camera page's test connection: captures.imaging.same_picture).
+FROZEN_BELOW = imaging.FROZEN_BELOW
 # captures.imaging.quality's flags that disqualify a frame on their own.
 REJECTING_FLAGS = {"dark": "too dark", "overexposed": "overexposed", "blank": "blank", "blurry": "blurred"}
 
@@ -68,6 +66,10 @@ def _spread_evenly(items: list, limit: int) -> list:
 
 def _score(candidates: list[Candidate], paths: dict[int, str]) -> None:
     """Score each candidate from its file's thumbnail; absolute flags, then frozen against the one before."""
+    # Here, not at the top: batches.tasks imports this module, and the capture worker, which
+    # never picks a best frame, would carry numpy (~14 MB) for it.
+    import numpy as np
+
     previous: np.ndarray | None = None
     for candidate in candidates:
         try:
@@ -76,7 +78,7 @@ def _score(candidates: list[Candidate], paths: dict[int, str]) -> None:
             candidate.rejected.append("file missing or unreadable")
             previous = None
             continue
-        frozen = previous is not None and float(np.abs(gray - previous).mean()) < FROZEN_BELOW
+        frozen = previous is not None and imaging.same_picture(gray, previous)
         previous = gray
         candidate.score, stats = imaging.quality(gray, frozen=frozen)
         candidate.mean, candidate.spread, candidate.sharpness = (

@@ -195,23 +195,28 @@ def video_settings(
         deflicker=chosen("deflicker"),
         stabilize=chosen("stabilize"),
         timestamp=finishing.timestamp_caption,
-        watermark=watermark_of(finishing),
+        watermark=watermark_of(finishing, selection.get("watermark")),
     )
 
 
-def watermark_of(finishing: RenderSettings) -> Watermark | None:
-    """The camera's logo, checked like every stored path; a missing file is a RenderError, not a bare video."""
-    if not finishing.watermark_path:
+def watermark_of(finishing: RenderSettings, override: dict | None = None) -> Watermark | None:
+    """The logo a render draws: the batch's own (a share's, put in its selection) or else the camera's.
+
+    Checked like every stored path; a missing file is a RenderError, not a bare video.
+    """
+    if override:
+        stored, corner = override["path"], override["corner"]
+        width, opacity, whose = override["width_percent"], override["opacity"], "share's"
+    elif finishing.watermark_path:
+        stored, corner = finishing.watermark_path, finishing.watermark_position
+        width, opacity, whose = finishing.watermark_width_percent, finishing.watermark_opacity, "camera's"
+    else:
         return None
-    path = data_path(finishing.watermark_path)
+    path = data_path(stored)
     if not path.is_file():
-        raise RenderError("The camera's watermark logo is missing on disk; upload it again or remove it.")
+        raise RenderError(f"The {whose} watermark logo is missing on disk; upload it again or remove it.")
     return Watermark(
-        path=str(path),
-        sha256=sha256_file(path),
-        corner=finishing.watermark_position,
-        width_percent=finishing.watermark_width_percent,
-        opacity=finishing.watermark_opacity,
+        path=str(path), sha256=sha256_file(path), corner=corner, width_percent=width, opacity=opacity
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -119,7 +121,26 @@ class TimelapseBatch(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_batch_type_display()} #{self.pk} ({self.get_status_display()})"
+        # The camera's name first: this is what the share form's batch picker lists and searches.
+        return (
+            f"{self.camera.name}: {self.get_batch_type_display().lower()} #{self.pk}, {self.describe_days()}"
+        )
+
+    def describe_days(self) -> str:
+        """ "Day 1-14" of the published video (or of this attempt), else its dates, else its status."""
+        start = self.published_day_range_start or self.day_range_start
+        end = self.published_day_range_end or self.day_range_end
+        if start is not None:
+            return f"Day {start}" if start == end else f"Day {start}-{end}"
+        # No day counter: the local dates of its first and last frame (one indexed query).
+        span = self.frames.aggregate(
+            first=models.Min("image__captured_at"), last=models.Max("image__captured_at")
+        )
+        if span["first"] is None:
+            return self.get_status_display().lower()
+        tz = zoneinfo.ZoneInfo(self.camera.timezone)
+        first, last = (span[key].astimezone(tz).date().isoformat() for key in ("first", "last"))
+        return first if first == last else f"{first} to {last}"
 
     @property
     def is_published(self) -> bool:

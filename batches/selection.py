@@ -40,6 +40,8 @@ class Selection:
     fps: int = 30
     # "Make it 60 s long": fps * target_seconds frames, sampled evenly per day.
     target_seconds: float | None = None
+    # "Keep N frames a day": sampled evenly within each day (the new-timelapse flow).
+    frames_per_day: int | None = None
     # Finishing for this batch; None takes the camera's render settings.
     deflicker: bool | None = None
     stabilize: bool | None = None
@@ -68,6 +70,8 @@ class Selection:
             raise SelectionError(f"Minimum quality must be 0..100, not {self.min_quality}.")
         if self.target_seconds is not None and self.target_seconds <= 0:
             raise SelectionError("Target length must be positive.")
+        if self.frames_per_day is not None and not 1 <= self.frames_per_day <= 10_000:
+            raise SelectionError(f"Frames per day must be between 1 and 10000, not {self.frames_per_day}.")
         if self.best_per_day is not None:
             self._validate_best_per_day()
         elif self.around is not None:
@@ -157,8 +161,23 @@ def create_batch(
     generation_mode: str = TimelapseBatch.GenerationMode.MANUAL_ONLY,
 ) -> TimelapseBatch:
     """A pending batch holding the selected images in captured_at order (one transaction)."""
+    rows, report = choose_frames(camera, selection)
+    if not rows:
+        raise SelectionError(f"No images of camera {camera.name!r} match this selection.")
+    return _create(camera, [pk for pk, _ in rows], selection, batch_type, generation_mode, report=report)
+
+
+def choose_frames(camera: Camera, selection: Selection) -> tuple[list[tuple[int, datetime]], dict | None]:
+    """The (id, captured_at) frames a batch of this selection would hold, and the best-frame report.
+
+    Writes nothing: the new-timelapse flow previews with it before create_batch makes the rows.
+    """
     rows = candidate_images(camera, selection)
     report = None
+    if selection.frames_per_day and rows:
+        tz = zoneinfo.ZoneInfo(camera.timezone)
+        days = len({at.astimezone(tz).date() for _, at in rows})
+        rows = sample_evenly(rows, days * selection.frames_per_day, camera.timezone)
     if selection.target_seconds:
         rows = sample_evenly(rows, max(1, round(selection.target_seconds * selection.fps)), camera.timezone)
     if selection.best_per_day and rows:
@@ -173,9 +192,7 @@ def create_batch(
                 f"{selection.around:%H:%M} on any day: every candidate was dark, blank, frozen, blurred "
                 "or low in contrast."
             )
-    if not rows:
-        raise SelectionError(f"No images of camera {camera.name!r} match this selection.")
-    return _create(camera, [pk for pk, _ in rows], selection, batch_type, generation_mode, report=report)
+    return rows, report
 
 
 def create_batch_from_images(

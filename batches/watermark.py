@@ -46,19 +46,29 @@ def check_png(data: bytes) -> tuple[int, int]:
     return size
 
 
-def store(render_settings: RenderSettings, data: bytes) -> None:
-    """Check and keep this PNG as the camera's logo (the row is saved by the caller)."""
+def save_png(data: bytes, *folder: str) -> str:
+    """Check this PNG and write it under DATA_DIR/branding/<folder...>; returns the stored (relative) path."""
     check_png(data)
-    folder = Path(settings.DATA_DIR) / "branding" / str(render_settings.camera_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{hashlib.sha256(data).hexdigest()[:16]}.png"
+    target_dir = Path(settings.DATA_DIR).joinpath("branding", *folder)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / f"{hashlib.sha256(data).hexdigest()[:16]}.png"
     partial = target.with_name(f".{target.name}.part")
     partial.write_bytes(data)
     partial.replace(target)
-    previous = render_settings.watermark_path
-    render_settings.watermark_path = relative_to_data(target)
-    if previous and previous != render_settings.watermark_path:
+    return relative_to_data(target)
+
+
+def replace_file(previous: str | None, current: str | None) -> None:
+    """The old logo goes once a new one (with other pixels) took its place, through the path guard."""
+    if previous and previous != current:
         remove_media_file(previous)
+
+
+def store(render_settings: RenderSettings, data: bytes) -> None:
+    """Check and keep this PNG as the camera's logo (the row is saved by the caller)."""
+    previous = render_settings.watermark_path
+    render_settings.watermark_path = save_png(data, str(render_settings.camera_id))
+    replace_file(previous, render_settings.watermark_path)
 
 
 def remove(render_settings: RenderSettings) -> None:

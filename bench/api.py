@@ -14,18 +14,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
-import psycopg
-from share_load import PG, free_port, parse_wrk, worker_cpu_seconds
+import wrkload
 
-ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "tl_bench_api"
 DURATION = int(os.environ.get("BENCH_DURATION", "30"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
@@ -69,82 +65,47 @@ print(few, queries(), raw)
 """
 
 
-def recreate_database() -> None:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-
-
 def main() -> int:
     wrk = shutil.which("wrk")
     if not wrk:
         print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
         return 2
     data_dir = Path(tempfile.mkdtemp(prefix="tl-bench-api-"))
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"{PG}/{DB_NAME}",
-        "TIMELAPSER_DATA_DIR": str(data_dir),
-        "SECRET_KEY": "bench-only-" + os.urandom(24).hex(),
-        "DEBUG": "false",
-        "CACHE_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3"),
+    env = wrkload.bench_env(
+        DB_NAME,
+        data_dir,
         # The per-token limiter stays on (its Redis round trip is in every real request),
         # raised so the one load-generating token is not throttled.
-        "TIMELAPSER_API_RATE_LIMIT": "100000000/m",
-        "LOG_LEVEL": "WARNING",
-    }
+        TIMELAPSER_API_RATE_LIMIT="100000000/m",
+    )
     python = sys.executable
     server = None
     try:
-        recreate_database()
+        wrkload.recreate_database(DB_NAME)
         subprocess.run(
-            [python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+            [python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=wrkload.ROOT, env=env, check=True
         )
         seed = subprocess.run(
             [python, "manage.py", "shell", "-c", f"import os\nPATH = {PATH!r}\n{SEED}"],
-            cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+            cwd=wrkload.ROOT, env=env, check=True, capture_output=True, text=True,
         )  # fmt: skip
         few, many, raw = seed.stdout.strip().splitlines()[-1].split()
-        port = free_port()
-        server = subprocess.Popen(
-            [str(Path(python).parent / "gunicorn"), "timelapser.wsgi", "--bind", f"127.0.0.1:{port}",
-             "--workers", "2", "--log-level", "warning"],
-            cwd=ROOT, env=env,
-        )  # fmt: skip
+        port = wrkload.free_port()
+        server = wrkload.start_gunicorn(python, env, port)
         url = f"http://127.0.0.1:{port}{PATH}"
         headers = {"Authorization": f"Bearer {raw}"}
-        for _ in range(100):
-            try:
-                if httpx.get(url, headers=headers).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("gunicorn did not come up")
+        wrkload.wait_until_up(url, headers)
         if httpx.get(url, headers=headers).json()["count"] != 50:
             raise RuntimeError("the camera list does not show 50 cameras")
-        cpu_before = worker_cpu_seconds(server.pid)
-        result = subprocess.run(
-            [wrk, "-t", "2", "-c", str(CONNECTIONS), "-d", f"{DURATION}s", "--latency",
-             "-H", f"Authorization: Bearer {raw}", url],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
-        figures = parse_wrk(result.stdout)
-        cpu_ms = (worker_cpu_seconds(server.pid) - cpu_before) * 1000 / max(figures["requests"], 1)
-        print(f"api_rps={figures['rps']:.0f}")
-        print(f"api_p99_ms={figures['p99']:.1f}")
-        print(f"api_errors={figures['errors']}")
+        figures = wrkload.run_wrk(
+            wrk, url, server, DB_NAME, DURATION, CONNECTIONS, headers=[f"Authorization: Bearer {raw}"]
+        )
+        wrkload.print_figures("api", figures, DURATION, CONNECTIONS)
         print(f"api_queries_per_request={many}")
         print(f"api_queries_per_request_5_cameras={few}")
-        print(f"api_worker_cpu_ms_per_request={cpu_ms:.2f}")
-        print(f"api_load_average_1m={os.getloadavg()[0]:.2f}")
-        print(f"api_bench_seconds={DURATION}")
         return 0
     finally:
-        if server:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
-        shutil.rmtree(data_dir, ignore_errors=True)
+        wrkload.stop(server, data_dir)
 
 
 if __name__ == "__main__":

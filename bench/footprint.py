@@ -241,7 +241,14 @@ def main() -> None:
     env = {
         k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL"}
     }
-    env.update(TIMELAPSER_DATA_DIR=str(data_dir), BIND=f"127.0.0.1:{port}", PYTHONUNBUFFERED="1")
+    # The fake cameras are on 127.0.0.1: allowed, as `make run` allows them (Makefile); the
+    # setup's own `manage.py shell` below needs it too, since it does not go through make.
+    env.update(
+        TIMELAPSER_DATA_DIR=str(data_dir),
+        BIND=f"127.0.0.1:{port}",
+        PYTHONUNBUFFERED="1",
+        TIMELAPSER_CAMERA_ALLOW_LOOPBACK="1",
+    )
     log = work / "run.log"
     print(f"cpus={os.cpu_count()}")
     print(f"load_average_before={os.getloadavg()[0]:.1f}")
@@ -279,10 +286,13 @@ def main() -> None:
             .replace("INTERVAL", str(INTERVAL))
             .replace("RENDER_FRAMES", str(RENDER_FRAMES))
         )
-        out = subprocess.run(
+        setup = subprocess.run(
             [sys.executable, "manage.py", "shell", "-c", script],
-            cwd=ROOT, env=env, check=True, capture_output=True, text=True,
-        ).stdout  # fmt: skip
+            cwd=ROOT, env=env, capture_output=True, text=True,
+        )  # fmt: skip
+        if setup.returncode:
+            raise SystemExit(f"the bench's setup failed:\n{setup.stderr[-3000:]}")
+        out = setup.stdout
         batch_id = int(out.split("batch ")[1].split()[0])
         camera_ids = [int(i) for i in out.split("cameras ")[1].split()[0].split(",")]
         # The window: 25 whole slots, from the first slot boundary 15 s after the cameras exist

@@ -13,10 +13,7 @@ BENCH_THREADS (gthread only, default 4).
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,25 +22,11 @@ from pathlib import Path
 
 import httpx
 import imageio_ffmpeg
-import psycopg
+import wrkload
 
-ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "tl_bench_share"
-PG = "postgres://postgres@127.0.0.1:5432"
 DURATION = int(os.environ.get("BENCH_DURATION", "30"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def recreate_database() -> None:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
 
 
 def make_videos(data_dir: Path) -> list[str]:
@@ -99,61 +82,6 @@ print(f"/share/{share.token}", f"/share/{share.token}/video/{link.pk}.mp4")
 """
 
 
-def parse_wrk(output: str) -> dict[str, float]:
-    def duration_ms(value: str) -> float:
-        number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
-        return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
-
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    requests = int(re.search(r"(\d+) requests in", output).group(1))
-    p99 = duration_ms(re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE).group(1))
-    errors = 0
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    if non2xx:
-        errors += int(non2xx.group(1))
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    if socket_errors:
-        errors += sum(int(x) for x in socket_errors.groups())
-    return {"rps": rps, "p99": p99, "errors": errors, "requests": requests}
-
-
-def worker_cpu_seconds(master_pid: int) -> float:
-    """User+system CPU of gunicorn's worker processes so far (from /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == master_pid:  # ppid
-            total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
-    return total
-
-
-def database_cpu_seconds() -> dict[int, float]:
-    """User+system CPU so far of each PostgreSQL backend serving the bench database, by pid."""
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        pids = [
-            row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [DB_NAME])
-        ]
-    ticks = os.sysconf("SC_CLK_TCK")
-    seconds = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        seconds[pid] = (int(fields[11]) + int(fields[12])) / ticks
-    return seconds
-
-
-def database_cpu_since(before: dict[int, float]) -> float:
-    """CPU the bench database's backends used since `before`; a backend that started since
-    counts whole, one that ended since (CONN_MAX_AGE) is lost, so this is a lower bound."""
-    return sum(cpu - before.get(pid, 0.0) for pid, cpu in database_cpu_seconds().items())
-
-
 def range_throughput(url: str, video: Path, seconds: float = 8.0) -> float:
     """Stream the video the way a player does (successive 8 MiB ranges), MB/s over loopback."""
     size = video.stat().st_size
@@ -188,55 +116,42 @@ def main() -> int:
         )
         return 2
     data_dir = Path(tempfile.mkdtemp(prefix="tl-bench-share-"))
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"{PG}/{DB_NAME}",
-        "TIMELAPSER_DATA_DIR": str(data_dir),
-        "SECRET_KEY": "bench-only-" + os.urandom(24).hex(),
-        "DEBUG": "false",
-        "CACHE_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3"),
+    env = wrkload.bench_env(
+        DB_NAME,
+        data_dir,
         # The limiter stays on (its Redis round trip is part of every real request), raised
         # so one load-generating client is not throttled.
-        "SHARING_RATE_LIMIT": "100000000/m",
-        "SHARING_MEDIA_RATE_LIMIT": "100000000/m",
-        "LOG_LEVEL": "WARNING",
-        "TIMELAPSER_SITE_URL": "http://127.0.0.1",
-    }
+        SHARING_RATE_LIMIT="100000000/m",
+        SHARING_MEDIA_RATE_LIMIT="100000000/m",
+        TIMELAPSER_SITE_URL="http://127.0.0.1",
+    )
     python = sys.executable
     server = None
     try:
-        recreate_database()
+        wrkload.recreate_database(DB_NAME)
         subprocess.run(
-            [python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+            [python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=wrkload.ROOT, env=env, check=True
         )
         videos = make_videos(data_dir)
         seed = subprocess.run(
             [python, "manage.py", "shell", "-c", f"import sys; sys.argv = ['seed', *{videos!r}]\n{SEED}"],
-            cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+            cwd=wrkload.ROOT, env=env, check=True, capture_output=True, text=True,
         )  # fmt: skip
         page_path, video_path = seed.stdout.strip().splitlines()[-1].split()
         subprocess.run(
-            [python, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+            [python, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+            cwd=wrkload.ROOT,
+            env=env,
+            check=True,
         )
-        port = free_port()
+        port = wrkload.free_port()
         worker_class = os.environ.get("BENCH_WORKER_CLASS", "sync")  # the Procfile's default
         # gunicorn turns a "sync" worker with --threads > 1 into gthread: pass threads only
         # when gthread is asked for, so the default run is what the Procfile ships.
         threads = ["--threads", os.environ.get("BENCH_THREADS", "4")] if worker_class == "gthread" else []
-        server = subprocess.Popen(
-            [str(Path(python).parent / "gunicorn"), "timelapser.wsgi", "--bind", f"127.0.0.1:{port}",
-             "--workers", "2", "--worker-class", worker_class, *threads, "--log-level", "warning"],
-            cwd=ROOT, env=env,
-        )  # fmt: skip
+        server = wrkload.start_gunicorn(python, env, port, "--worker-class", worker_class, *threads)
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if httpx.get(base + page_path).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("gunicorn did not come up")
+        wrkload.wait_until_up(base + page_path)
         page = httpx.get(base + page_path).text
         if page.count("<video") != 3:
             raise RuntimeError("the bench page does not show three videos")
@@ -244,38 +159,17 @@ def main() -> int:
         if os.environ.get("BENCH_PAUSE"):
             print(base + page_path, flush=True)
             time.sleep(float(os.environ["BENCH_PAUSE"]))
-        cpu_before = worker_cpu_seconds(server.pid)
-        db_before = database_cpu_seconds()
-        result = subprocess.run(
-            [wrk, "-t", "2", "-c", str(CONNECTIONS), "-d", f"{DURATION}s", "--latency", base + page_path],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
-        figures = parse_wrk(result.stdout)
-        cpu_ms = (worker_cpu_seconds(server.pid) - cpu_before) * 1000 / max(figures["requests"], 1)
-        db_ms = database_cpu_since(db_before) * 1000 / max(figures["requests"], 1)
-        load = os.getloadavg()[0]
+        figures = wrkload.run_wrk(wrk, base + page_path, server, DB_NAME, DURATION, CONNECTIONS)
         size = (data_dir / videos[0]).stat().st_size
         mb_per_s = range_throughput(base + video_path, data_dir / videos[0])
 
-        print(f"share_rps={figures['rps']:.0f}")
-        print(f"share_p99_ms={figures['p99']:.1f}")
-        print(f"share_errors={figures['errors']}")
+        wrkload.print_figures("share", figures, DURATION, CONNECTIONS)
         print(f"share_range_mb_per_s={mb_per_s:.0f}")
-        # CPU the gunicorn workers spent per page (not PostgreSQL's or Redis's): on a
-        # shared, overloaded machine this says more about the code than rps does.
-        print(f"share_worker_cpu_ms_per_request={cpu_ms:.2f}")
-        print(f"share_db_cpu_ms_per_request={db_ms:.2f}")
-        print(f"share_load_average_1m={load:.2f}")
         print(f"share_video_mb={size / 1e6:.1f}")
-        print(f"share_bench_seconds={DURATION}")
-        print(f"share_connections={CONNECTIONS}")
         print(f"share_worker_class={worker_class}")
         return 0
     finally:
-        if server:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
-        shutil.rmtree(data_dir, ignore_errors=True)
+        wrkload.stop(server, data_dir)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from cameras.services import (
 )
 from cameras.widgets import MetadataField, OverlayStyleField, ThinningTiersField, WeekdaysField
 from captures.retention import GRANULARITIES, tiers_from_json
+from sharing.admin import PeriodVideoInline
 
 WRITE_ONLY = "Write-only: never shown again. Leave empty to keep the current value."
 
@@ -170,6 +171,8 @@ BUTTON_PERMISSIONS = {
     "capture-now": "captures.add_image",
     "import-images": "captures.add_image",
     "render-now": "batches.add_timelapsebatch",
+    # A page of captures' backfill admin (captures/backfill_admin.py), shown for console cameras.
+    "fill-gaps": "captures.add_backfillrun",
 }
 
 IMPORT_FAILURES_SHOWN = 100
@@ -243,7 +246,7 @@ class RenderSettingsInline(admin.StackedInline):
 @admin.register(Camera)
 class CameraAdmin(admin.ModelAdmin):
     form = CameraForm
-    inlines = [RenderSettingsInline]
+    inlines = [RenderSettingsInline, PeriodVideoInline]
     change_form_template = "admin/cameras/camera/change_form.html"
     list_display = [
         "name",
@@ -467,7 +470,10 @@ class CameraAdmin(admin.ModelAdmin):
             "reason": reason,
         }
         if picture is not None:
+            from captures import preview
+
             mime = "image/png" if picture.format == "PNG" else "image/jpeg"
+            context["quality"], context["warnings"] = preview.warnings(camera, picture)
             context.update(
                 picture=picture,
                 size_kb=round(len(picture.data) / 1024, 1),

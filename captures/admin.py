@@ -125,5 +125,5 @@ class CaptureAttemptAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
-# The Protect console admin lives in its own module; importing it registers it.
-from captures import protect_admin  # noqa: E402, F401
+# The Protect console and backfill run admins live in their own modules; importing registers them.
+from captures import backfill_admin, protect_admin  # noqa: E402, F401

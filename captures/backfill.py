@@ -22,7 +22,7 @@ from cameras.models import Camera
 from cameras.schedule import capture_window_reason
 from captures import ingest, protect
 from captures.models import Image
-from captures.sources import CaptureError, _Deadline, option
+from captures.sources import CaptureError, _Deadline, _retry_after, option
 
 
 class BackfillRefused(Exception):
@@ -71,8 +71,13 @@ def _refusal(status: int, during: str) -> BackfillRefused:
             "user (UniFi OS: Admins & Users, 'Restrict to local access'), not the API key or a UI.com "
             "account with two-factor login; set it on the console page."
         )
-    if status == 429:
+    if status == 429 and during == "login":
         return BackfillRefused("The console is rate-limiting logins (HTTP 429); try again in a few minutes.")
+    if status == 429:
+        return BackfillRefused(
+            "The console kept rate-limiting recording requests (HTTP 429) after waiting as it asked; run "
+            "again later (filled slots are kept), or lower TIMELAPSER_CAPTURE_PROTECT_BACKFILL_RATE."
+        )
     if status == 403:
         return BackfillRefused(
             "The local user may not view recordings (HTTP 403): give it a Protect role that can view video."
@@ -108,22 +113,10 @@ def _login(access: protect.ConsoleAccess, deadline: _Deadline) -> dict:
     return {"cookies": {"TOKEN": token}, "headers": headers}
 
 
-def fill_gaps(
-    camera: Camera, start: datetime, end: datetime, progress: Callable[[Report], None] | None = None
-) -> Report:
-    """Fill the camera's empty slots between start and end from the console's recordings."""
-    if camera.console_id is None or not camera.protect_camera_id:
-        raise BackfillRefused("Only cameras added from a UniFi Protect console have recordings to fill from.")
-    access = protect.access_for(camera.console)
-    total, missing = missing_slots(camera, start, end)
-    report = Report(slots=total, already=total - len(missing))
-    if not missing:
-        return report
-    session = _login(access, _Deadline(option("DEADLINE", 20.0)))
-    pause = 1.0 / option("PROTECT_BACKFILL_RATE", 4)
-    path = f"/proxy/protect/api/cameras/{camera.protect_camera_id}/recording-snapshot"
-    for index, slot in enumerate(missing):
-        started = time.monotonic()
+def _recording(access: protect.ConsoleAccess, path: str, slot: datetime, session: dict) -> protect.Answer:
+    """One recording frame; a 429 is waited out as the console asks (Retry-After), a few times."""
+    retries = option("PROTECT_RETRIES", 3)
+    for attempt in range(retries + 1):
         answer = protect.request(
             access,
             "GET",
@@ -133,6 +126,32 @@ def fill_gaps(
             api_key=False,
             **session,
         )
+        if answer.status != 429 or attempt == retries:
+            break
+        # A long Retry-After is obeyed only up to a minute; past that the run stops and says so.
+        time.sleep(min(60.0, _retry_after(answer.headers, attempt)))
+    return answer
+
+
+def fill_gaps(
+    camera: Camera, start: datetime, end: datetime, progress: Callable[[Report], None] | None = None
+) -> Report:
+    """Fill the camera's empty slots between start and end from the console's recordings."""
+    if camera.console_id is None or not camera.protect_camera_id:
+        raise BackfillRefused("Only cameras added from a UniFi Protect console have recordings to fill from.")
+    access = protect.access_for(camera.console)
+    total, missing = missing_slots(camera, start, end)
+    report = Report(slots=total, already=total - len(missing))
+    if progress is not None:
+        progress(report)
+    if not missing:
+        return report
+    session = _login(access, _Deadline(option("DEADLINE", 20.0)))
+    pause = 1.0 / option("PROTECT_BACKFILL_RATE", 4)
+    path = f"/proxy/protect/api/cameras/{camera.protect_camera_id}/recording-snapshot"
+    for index, slot in enumerate(missing):
+        started = time.monotonic()
+        answer = _recording(access, path, slot, session)
         if answer.status == 404:
             report.no_recording += 1
         elif answer.status != 200:

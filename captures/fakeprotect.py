@@ -13,7 +13,8 @@ HTTPS with the certificate it is given (captures.fakecamera.self_signed_cert), X
   time drawn on the frame; 404 outside the recorded span.
 
 401 for a wrong key, 403 for cameras in `forbidden`, 404 for unknown ids, and `script` to answer
-the next requests with any status (429 with Retry-After, 500...).
+the next requests with any status (429 with Retry-After, 500...); `recording_script` does the
+same for the recording requests (a console rate-limiting a backfill).
 """
 
 from __future__ import annotations
@@ -207,6 +208,10 @@ class _ConsoleHandler(_CameraHandler):
             return self._json(404, {"error": "not found"})
         if console.recordings_forbidden:
             return self._json(403, {"error": "this user may not view recordings"})
+        with console.lock:
+            scripted = console.recording_script.popleft() if console.recording_script else None
+        if scripted is not None:
+            return self._json(scripted[0], {"error": "scripted"}, scripted[1])
         try:
             ms = int(params.get("ts", ""))
         except ValueError:
@@ -250,6 +255,7 @@ class FakeProtectConsole(FakeCamera):
         self.recordings_forbidden = False
         self.recorded_span = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
         self.recording_requests: list[int] = []
+        self.recording_script: deque[tuple[int, dict]] = deque()
         self.stream_tls = stream_tls
         self._streams: dict[tuple[str, str], object] = {}
 

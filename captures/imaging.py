@@ -30,6 +30,17 @@ ROTATIONS = {
 # camera's 60000x60000 header from costing a gigabyte before that.
 MAX_PIXELS = 100_000_000
 THUMB = (64, 48)
+# Mean absolute difference, in grey levels of the thumbnail, under which two pictures
+# are the same one (a stuck stream or a cached snapshot), even when their bytes differ.
+FROZEN_BELOW = 0.3
+# What quality()'s flags mean to a person looking at a test picture.
+FLAG_WARNINGS = {
+    "dark": "The picture is very dark (night, a covered lens or an IR cut filter stuck).",
+    "overexposed": "The picture is washed out (overexposed).",
+    "blank": 'The picture is blank: one flat colour (a dead sensor or a "no signal" frame).',
+    "blurry": "The picture is blurred (fog, rain on the lens, or out of focus).",
+    "frozen": "The picture is the same as the camera's last stored one: the stream may be frozen.",
+}
 
 
 @dataclass
@@ -141,6 +152,13 @@ def _rotate(data: bytes, fmt: str, rotation: str, gray: np.ndarray) -> tuple[byt
 
     thumb = np.ascontiguousarray(np.rot90(gray, {"left": 1, "right": -1, "invert": 2}[rotation]))
     return out.getvalue(), rotated.width, rotated.height, thumb
+
+
+def same_picture(gray: np.ndarray, other: np.ndarray) -> bool:
+    """Whether two thumbnails show the same picture (see FROZEN_BELOW)."""
+    import numpy as np
+
+    return gray.shape == other.shape and float(np.abs(gray - other).mean()) < FROZEN_BELOW
 
 
 def quality(gray: np.ndarray, frozen: bool = False) -> tuple[int, dict]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import connections, models
 from django.utils import timezone
 
@@ -143,3 +144,70 @@ class CaptureAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.camera_id} {self.status} at {self.attempted_at:%Y-%m-%d %H:%M:%S}"
+
+
+class BackfillRun(models.Model):
+    """One "fill gaps from recordings" run of a camera over a time range, and how far it got.
+
+    Not in the seed. The worker updates the counters as it goes (captures/backfill_runs.py), so the
+    admin's progress page reads this row and nothing else.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    camera = models.ForeignKey("cameras.Camera", on_delete=models.CASCADE, related_name="backfill_runs")
+    range_start = models.DateTimeField()
+    range_end = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=State, default=State.QUEUED)
+    slots_total = models.IntegerField(default=0)
+    slots_filled = models.IntegerField(default=0)
+    slots_skipped = models.IntegerField(default=0, help_text="Slots that already had an image.")
+    slots_failed = models.IntegerField(default=0, help_text="Slots the console had no recording for.")
+    # What the operator reads when the console refused: never a secret (see captures/backfill.py).
+    error = models.TextField(blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Touched on every progress write: a run "running" with an old heartbeat lost its worker.
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "protect_backfill_runs"
+        ordering = ["-created_at"]
+        indexes = [
+            # The camera's runs, newest first (its page, and the one-run-at-a-time check).
+            models.Index(fields=["camera", "-created_at"], name="idx_backfill_camera_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=["queued", "running", "done", "failed"]),
+                name="protect_backfill_runs_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(range_end__gt=models.F("range_start")), name="protect_backfill_runs_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.camera_id} {self.range_start:%Y-%m-%d %H:%M}..{self.range_end:%Y-%m-%d %H:%M} {self.state}"
+
+    @property
+    def slots_done(self) -> int:
+        return self.slots_filled + self.slots_skipped + self.slots_failed
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        return int(100 * self.slots_done / self.slots_total) if self.slots_total else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)

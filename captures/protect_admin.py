@@ -62,6 +62,9 @@ class ConsoleForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        if self.instance.pk:
+            # Read-only on the change page (it is the console's identity), so never posted there.
+            data["address"] = self.instance.address
         try:
             address = normalise_console_address(data.get("address", ""))
             pin = normalise_fingerprint(data.get("certificate_sha256", ""))

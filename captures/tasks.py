@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from cameras.models import Camera
 from cameras.schedule import capture_window_reason
-from captures import ingest
+from captures import backfill_runs, ingest
+from captures.models import BackfillRun
 
 logger = logging.getLogger(__name__)
 
@@ -56,3 +57,17 @@ def capture_camera(camera_id: int, slot_iso: str | None = None) -> str:
     if outcome.dropped:
         return "dropped: database unreachable"
     return "ok" if outcome.ok else outcome.attempt.status
+
+
+@shared_task(name="captures.tasks.run_backfill")
+def run_backfill(run_id: int) -> str:
+    """Fill a camera's gaps from its console's recordings (captures/backfill_runs.py).
+
+    Routed to the maintenance queue (settings): it waits on the console for minutes to hours and
+    must take a maintenance slot, never a place in the capture queue's line.
+    """
+    run = BackfillRun.objects.select_related("camera").filter(pk=run_id).first()
+    if run is None:
+        logger.info("backfill skipped: run %s is gone", run_id)
+        return "gone"
+    return backfill_runs.execute(run).state

@@ -61,6 +61,14 @@ def periodic_jobs() -> list[PeriodicJob]:
             every_seconds=settings.TIMELAPSER_CONTINUOUS_PERIOD_SECONDS,
             operator_editable=False,
         ),
+        # Light: it only compares and queues; the renders themselves go to the render queue.
+        PeriodicJob(
+            "sharing-period-videos",
+            "sharing.tasks.refresh_period_videos",
+            "maintenance",
+            every_seconds=settings.TIMELAPSER_PERIOD_VIDEOS_SECONDS,
+            operator_editable=False,
+        ),
     ]
 
 

@@ -9,9 +9,10 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
+from batches import watermark
 from common import siteurl
-from sharing import services
-from sharing.models import Share, ShareBatch, ShareCustomization
+from sharing import periods, services
+from sharing.models import PeriodVideo, Share, ShareBatch, ShareCustomization, ShareWatermark
 
 DISPLAY_FLAGS = [
     ("show_camera_info", "Camera name"),
@@ -51,6 +52,13 @@ def create_share_from_batches(modeladmin, request, queryset):
         creator_name=request.user.get_username() or None,
         is_active=False,
     )
+    if len(batches) > 1:
+        # Two videos on one page must not read alike: each gets its camera, kind and days.
+        for link, batch_title in zip(
+            share.share_batches.order_by("display_order"), default_titles(batches), strict=True
+        ):
+            link.custom_title = batch_title
+            link.save(update_fields=["custom_title"])
     if skipped:
         modeladmin.message_user(
             request, f"Left out {skipped} batch(es) that are not completed.", messages.WARNING
@@ -62,6 +70,13 @@ def create_share_from_batches(modeladmin, request, queryset):
         messages.SUCCESS,
     )
     return HttpResponseRedirect(reverse("admin:sharing_share_change", args=[share.pk]))
+
+
+def default_titles(batches) -> list[str]:
+    """A distinct title per video: "Tower: checkpoint, Day 1-14", with the batch number if two still match."""
+    titles = [f"{b.camera.name}: {b.get_batch_type_display().lower()}, {b.describe_days()}" for b in batches]
+    repeated = {t for t in titles if titles.count(t) > 1}
+    return [f"{t} (#{b.pk})" if t in repeated else t for t, b in zip(titles, batches, strict=True)]
 
 
 class ShareForm(forms.ModelForm):
@@ -141,6 +156,16 @@ class ShareCustomizationForm(forms.ModelForm):
         choices=[(v, v.title()) for v in services.LAYOUTS], help_text="Info pages only."
     )
 
+    before_after = forms.BooleanField(
+        required=False,
+        label="Before/after slider",
+        help_text="Info pages only: two pictures of the first video's camera, one over the other.",
+    )
+    before_date = forms.DateField(
+        required=False, help_text="Empty: the first day of the first video (camera's local date)."
+    )
+    after_date = forms.DateField(required=False, help_text="Empty: the last day of the first video.")
+
     class Meta:
         model = ShareCustomization
         fields = []
@@ -152,6 +177,16 @@ class ShareCustomizationForm(forms.ModelForm):
         theme = services.theme_of_customization(self.instance if self.instance.pk else None)
         self.initial.update(primary_color=theme.primary_color, theme=theme.theme, layout=theme.layout)
         self.initial.update(theme.options)
+        self.initial.update(
+            before_after=theme.before_after, before_date=theme.before_date, after_date=theme.after_date
+        )
+
+    def clean(self):
+        data = super().clean()
+        before, after = data.get("before_date"), data.get("after_date")
+        if before and after and before >= after:
+            self.add_error("after_date", "The after day must come after the before day.")
+        return data
 
     def has_changed(self) -> bool:
         # An untouched inline still saves, so every share gets its customization row.
@@ -165,6 +200,10 @@ class ShareCustomizationForm(forms.ModelForm):
         }
         custom.display_options = {flag: self.cleaned_data[flag] for flag, _ in DISPLAY_FLAGS}
         custom.display_options["layout"] = self.cleaned_data["layout"]
+        custom.display_options["before_after"] = self.cleaned_data["before_after"]
+        for name in ("before_date", "after_date"):
+            day = self.cleaned_data[name]
+            custom.display_options[name] = day.isoformat() if day else None
         if commit:
             custom.save()
         return custom
@@ -177,7 +216,8 @@ class ShareBatchInline(admin.TabularInline):
     verbose_name_plural = "videos on this share"
     extra = 0
     fields = ["display_order", "timelapse_batch", "custom_title", "show_metadata"]
-    raw_id_fields = ["timelapse_batch"]
+    # Picked by name (camera, type, days) with the batch admin's search, not by a raw id.
+    autocomplete_fields = ["timelapse_batch"]
     ordering = ["display_order", "pk"]
 
 
@@ -189,6 +229,60 @@ class ShareCustomizationInline(admin.StackedInline):
     max_num = 1
     # With max_num 1 the admin heads the inline with the singular name.
     verbose_name = verbose_name_plural = "look and display options"
+
+
+class ShareWatermarkForm(forms.ModelForm):
+    logo = forms.FileField(
+        label="Logo",
+        required=False,
+        help_text=f"A PNG (transparency kept), at most {watermark.MAX_SIDE} pixels a side; drawn instead of "
+        "the camera's logo on this share's period videos. Leave empty to keep the current one.",
+    )
+    remove_logo = forms.BooleanField(label="Remove the logo", required=False)
+
+    class Meta:
+        model = ShareWatermark
+        fields = ["position", "width_percent", "opacity"]
+
+    def clean_logo(self):
+        upload = self.cleaned_data.get("logo")
+        self.logo_data = None
+        if upload:
+            data = upload.read(watermark.MAX_BYTES + 1)
+            try:
+                watermark.check_png(data)
+            except watermark.WatermarkError as exc:
+                raise forms.ValidationError(str(exc)) from exc
+            self.logo_data = data
+        return upload
+
+    def save(self, commit=True):
+        row = super().save(commit=False)
+        previous = row.path
+        if self.cleaned_data.get("remove_logo"):
+            row.path = None
+        elif self.logo_data:
+            row.path = watermark.save_png(self.logo_data, "shares", str(row.share_id))
+        watermark.replace_file(previous, row.path)
+        if commit:
+            row.save()
+        return row
+
+
+class ShareWatermarkInline(admin.StackedInline):
+    """The share's own logo, overriding the camera's (needs sharing.change_share, like the share form)."""
+
+    model = ShareWatermark
+    form = ShareWatermarkForm
+    can_delete = False
+    max_num = 1
+    verbose_name = verbose_name_plural = "Share logo"
+    fields = ["logo_set", "logo", "remove_logo", "position", "width_percent", "opacity"]
+    readonly_fields = ["logo_set"]
+
+    @admin.display(boolean=True, description="Logo set")
+    def logo_set(self, row: ShareWatermark) -> bool:
+        return bool(row.path)
 
 
 @admin.register(Share)
@@ -207,7 +301,7 @@ class ShareAdmin(admin.ModelAdmin):
     list_filter = ["share_type", "is_active", "access_type", "download_enabled", "embed_enabled"]
     search_fields = ["title", "description"]
     readonly_fields = ["links", "share_token", "access_type", "view_count", "created_at"]
-    inlines = [ShareBatchInline, ShareCustomizationInline]
+    inlines = [ShareBatchInline, ShareCustomizationInline, ShareWatermarkInline]
     fieldsets = [
         (None, {"fields": ["title", "description", "share_type", "links", "view_count"]}),
         (
@@ -244,3 +338,36 @@ class ShareAdmin(admin.ModelAdmin):
             query = SearchQuery(search_term, config="english", search_type="websearch")
             return queryset.filter(search_vector=query), False
         return super().get_search_results(request, queryset, search_term)
+
+
+class PeriodVideoInline(admin.TabularInline):
+    """On the camera page: which self-updating period videos it has, and each one's stable link.
+
+    Ticking "enabled" is a change of a PeriodVideo row, so it needs
+    sharing.add_periodvideo / sharing.change_periodvideo (Django's inline checks,
+    declared here so the page says which permission a control needs).
+    """
+
+    model = PeriodVideo
+    extra = 0
+    max_num = len(PeriodVideo.Kind.values)
+    can_delete = False
+    verbose_name = "period video"
+    verbose_name_plural = "Period videos (re-rendered on their own when new images arrive)"
+    fields = ["kind", "enabled", "link", "last_rendered_at"]
+    readonly_fields = ["link", "last_rendered_at"]
+    permissions = {"add": "sharing.add_periodvideo", "change": "sharing.change_periodvideo"}
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm(self.permissions["add"])
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm(self.permissions["change"])
+
+    @admin.display(description="Share link")
+    def link(self, period: PeriodVideo) -> str:
+        if not period.share_id:
+            return "made on the first render"
+        url = reverse("admin:sharing_share_change", args=[period.share_id])
+        state = "live" if period.share.is_active else "draft: tick Is active to publish"
+        return format_html('<a href="{}">{}</a> ({})', url, periods.share_url(period.share), state)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import uuid
 
 from django.contrib.postgres.search import SearchVectorField
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from batches.models import RenderSettings
 
 
 def default_theme_config() -> dict:
@@ -140,3 +143,91 @@ class ShareCustomization(models.Model):
 
     def __str__(self) -> str:
         return f"customization of share {self.share_id}"
+
+
+class ShareWatermark(models.Model):
+    """A share's own logo (not in the seed): drawn instead of the camera's on videos rendered for it.
+
+    Only renders made for this share carry it, which are its period videos
+    (sharing.periods); a share of an already rendered batch shows that batch's
+    pixels. Its own table, like batches.RenderSettings: a column with a default
+    on `shares` would make SQLite rebuild that table and drop its triggers.
+    """
+
+    Corner = RenderSettings.Corner
+
+    share = models.OneToOneField(
+        Share, on_delete=models.DO_NOTHING, primary_key=True, related_name="watermark"
+    )
+    # A PNG under DATA_DIR/branding/shares/<share>, written by the upload (batches.watermark), never typed.
+    path = models.TextField(null=True, blank=True, editable=False)
+    position = models.CharField(max_length=20, choices=Corner, default=Corner.BOTTOM_RIGHT)
+    width_percent = models.PositiveSmallIntegerField(
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Logo width as a percentage of the video's width.",
+    )
+    opacity = models.FloatField(
+        default=0.8, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)], help_text="0 to 1."
+    )
+
+    class Meta:
+        db_table = "share_watermarks"
+
+    def __str__(self) -> str:
+        return f"logo of share {self.share_id}"
+
+    def as_selection(self) -> dict | None:
+        """What a batch's selection carries so the render draws this logo (batches.frames reads it)."""
+        if not self.path:
+            return None
+        return {
+            "path": self.path,
+            "corner": self.position,
+            "width_percent": self.width_percent,
+            "opacity": self.opacity,
+        }
+
+
+class PeriodVideo(models.Model):
+    """A camera's self-updating "last 7 days", "this month" or "whole project" video (not in the seed).
+
+    One batch is rendered again and again (sharing.periods), so the share that
+    links it keeps its URL, and lifecycle.complete() switches the published
+    file in one step: the link plays the old video until the new one is ready.
+    """
+
+    class Kind(models.TextChoices):
+        LAST_7_DAYS = "last_7_days", "Last 7 days"
+        THIS_MONTH = "this_month", "This month"
+        WHOLE_PROJECT = "whole_project", "Whole project"
+
+    camera = models.ForeignKey(
+        "cameras.Camera", on_delete=models.DO_NOTHING, related_name="period_videos", db_index=False
+    )
+    kind = models.CharField(max_length=20, choices=Kind)
+    enabled = models.BooleanField(default=False)
+    # Made on the first render and kept: its token is the stable link.
+    share = models.OneToOneField(
+        Share, on_delete=models.DO_NOTHING, null=True, blank=True, related_name="period_video"
+    )
+    batch = models.ForeignKey(
+        "batches.TimelapseBatch", on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+"
+    )
+    # What the last queued render held (frames, newest capture, logo); another value means stale.
+    signature = models.CharField(max_length=64, blank=True, default="", editable=False)
+    last_rendered_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        db_table = "period_videos"
+        ordering = ["camera", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["camera", "kind"], name="period_videos_camera_kind_unique"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["last_7_days", "this_month", "whole_project"]),
+                name="period_videos_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of camera {self.camera_id}"

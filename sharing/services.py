@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from uuid import UUID
 
@@ -85,6 +85,20 @@ class Theme:
     theme: str
     layout: str
     options: dict
+    # Before/after on an info page (sharing.compare); dates None: the first and last day.
+    before_after: bool = False
+    before_date: date | None = None
+    after_date: date | None = None
+
+
+def parse_day(value: object) -> date | None:
+    """An ISO date from the customization JSON, or None for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def theme_of(share: Share) -> Theme:
@@ -99,17 +113,18 @@ def theme_of(share: Share) -> Theme:
 def theme_of_customization(custom: ShareCustomization | None) -> Theme:
     config = custom.theme_config if custom and isinstance(custom.theme_config, dict) else {}
     options = default_display_options()
-    if custom and isinstance(custom.display_options, dict):
-        options.update({k: bool(v) for k, v in custom.display_options.items() if k.startswith("show_")})
-        layout = custom.display_options.get("layout")
-    else:
-        layout = None
+    display = custom.display_options if custom and isinstance(custom.display_options, dict) else {}
+    options.update({k: bool(v) for k, v in display.items() if k.startswith("show_")})
+    layout = display.get("layout")
     theme = config.get("theme")
     return Theme(
         primary_color=safe_color(config.get("primary_color")),
         theme=theme if theme in THEMES else "light",
         layout=layout if layout in LAYOUTS else "grid",
         options=options,
+        before_after=display.get("before_after") is True,
+        before_date=parse_day(display.get("before_date")),
+        after_date=parse_day(display.get("after_date")),
     )
 
 

@@ -20,6 +20,8 @@ urlpatterns = [
     path("share/<str:token>/download/<id:item>", views.download, name="download_item"),
     path("share/<str:token>/frame/<id:image>/thumb.jpg", views.frame_thumb, name="frame_thumb"),
     path("share/<str:token>/frame/<id:image>.jpg", views.frame_full, name="frame"),
+    path("share/<str:token>/compare/<str:side>.jpg", views.compare_image, name="compare"),
+    path("share-theme/<str:color>.css", views.theme_css, name="theme_css"),
     path("embed/<str:token>", views.embed, name="embed"),
     path("oembed", views.oembed, name="oembed"),
 ]

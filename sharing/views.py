@@ -13,6 +13,7 @@ import re
 from functools import wraps
 from urllib.parse import urlencode, urlsplit
 
+from csp.constants import SELF
 from django.conf import settings
 from django.core.cache import caches
 from django.core.paginator import Paginator
@@ -31,7 +32,7 @@ from batches.models import TimelapseImage
 from captures import thumbnails
 from common import mediastore
 from common.paths import media_file, safe_key
-from sharing import media, services
+from sharing import compare, media, services
 from sharing.models import Share
 from sharing.serving import file_response
 
@@ -67,9 +68,19 @@ media_limit = rate_limited("sharing.media", "SHARING_MEDIA_RATE_LIMIT")
 unlock_limit = rate_limited("sharing.unlock", "SHARING_UNLOCK_RATE_LIMIT")
 
 
+# Share pages run no inline script or style at all: only files from static/, so the
+# site-wide nonce sources are dropped from their policy.
+STRICT_CSP = {"script-src": [SELF], "style-src": [SELF]}
+
+
+def strict_csp(response: HttpResponseBase, **replace: list[str]) -> HttpResponseBase:
+    response._csp_replace = {**STRICT_CSP, **replace}
+    return response
+
+
 def not_found() -> HttpResponse:
-    # One constant body (no nonce, no token echoed) for every refusal.
-    return HttpResponse(render_to_string("sharing/not_found.html"), status=404)
+    # One constant body (no token echoed) for every refusal; the site's own 404 page.
+    return strict_csp(HttpResponse(render_to_string("404.html"), status=404))
 
 
 def _is_preview(request: HttpRequest) -> bool:
@@ -187,6 +198,7 @@ def _render_page(request: HttpRequest, share: Share) -> HttpResponse:
             video["dates"] = ranges.get(video["batch"].pk)
     if share.share_type == Share.ShareType.GALLERY:
         context["frames"] = _gallery(request, share, items)
+    context["compare"] = compare.pick(share, items, theme)
     context["meta"] = _meta(request, share, videos, locked=services.needs_password(share))
     return render(request, "sharing/page.html", context)
 
@@ -196,17 +208,15 @@ def _cached_page(request: HttpRequest, token: str, view: services.PageView) -> H
 
     The key is a hash of services.view_share's content text (the share, its look, its
     links and the batch each plays now), so an edit or a new render changes the key
-    and the next request renders afresh: nothing is ever invalidated by hand. Only the
-    CSP nonce differs between two requests for the same content, so the page is
-    stored split around it.
+    and the next request renders afresh: nothing is ever invalidated by hand. The page
+    has no per-request part (no CSP nonce: it runs only static files).
     """
     share = view.share
     page_number = request.GET.get("page", "1") if share.share_type == Share.ShareType.GALLERY else ""
     pages = caches[settings.SHARING_PAGE_CACHE]
-    nonce = str(request.csp_nonce).encode()
-    parts = pages.get(_page_key(request, share.pk, view.content, page_number))
-    if parts is not None:
-        response = HttpResponse(nonce.join(parts))
+    body = pages.get(_page_key(request, share.pk, view.content, page_number))
+    if body is not None:
+        response = HttpResponse(body)
     else:
         # The page and the key it is stored under come from one snapshot, so a page is
         # never stored under the key of an older state of the rows it was made from.
@@ -217,9 +227,9 @@ def _cached_page(request: HttpRequest, token: str, view: services.PageView) -> H
                 return not_found()
             response = _render_page(request, fresh)
         key = _page_key(request, share.pk, content, page_number)
-        pages.set(key, response.content.split(nonce), settings.SHARING_PAGE_CACHE_SECONDS)
+        pages.set(key, response.content, settings.SHARING_PAGE_CACHE_SECONDS)
     response["Cache-Control"] = "private, no-cache"
-    return response
+    return strict_csp(response)
 
 
 def _page_key(request: HttpRequest, share_pk: int, content: str, page_number: str) -> str:
@@ -234,7 +244,7 @@ def page(request: HttpRequest, token: str) -> HttpResponse:
     if _is_preview(request):
         # The operator's look from the admin: any state, not counted, never cached.
         share = services.find_share(token, include_inactive=True)
-        return _render_page(request, share) if share else not_found()
+        return strict_csp(_render_page(request, share)) if share else not_found()
     # One statement finds the live share and counts the view (not for HEAD).
     view = services.view_share(token, count=request.method == "GET")
     if view is None:
@@ -246,7 +256,8 @@ def page(request: HttpRequest, token: str) -> HttpResponse:
                 return not_found()
             theme = services.theme_of(share)
             meta = _meta(request, share, [], locked=True)
-            return render(request, "sharing/unlock.html", {"share": share, "theme": theme, "meta": meta})
+            context = {"share": share, "theme": theme, "meta": meta}
+            return strict_csp(render(request, "sharing/unlock.html", context))
         if request.method == "GET":
             services.count_view(view.share)
     return _cached_page(request, token, view)
@@ -270,7 +281,7 @@ def unlock(request: HttpRequest, token: str) -> HttpResponse:
             "meta": _meta(request, share, [], locked=True),
             "error": True,
         }
-        return render(request, "sharing/unlock.html", context, status=401)
+        return strict_csp(render(request, "sharing/unlock.html", context, status=401))
     response = HttpResponseRedirect(page_url)
     response.set_signed_cookie(
         _cookie_name(share),
@@ -307,8 +318,7 @@ def embed(request: HttpRequest, token: str) -> HttpResponse:
     response = render(request, "sharing/embed.html", context)
     domains = [d for d in share.embed_allowed_domains or [] if services.is_valid_embed_source(d)]
     # Replace the site-wide frame-ancestors 'none' for this response only.
-    response._csp_replace = {"frame-ancestors": domains or ["*"]}
-    return response
+    return strict_csp(response, **{"frame-ancestors": domains or ["*"]})
 
 
 def _serve_video(
@@ -431,6 +441,44 @@ def frame_full(request: HttpRequest, token: str, image: int) -> HttpResponseBase
     if isinstance(found[1], mediastore.MediaKey):
         return _presigned_redirect(found[1], None, kind)
     return file_response(request, found[1], kind, cache_control="private, max-age=3600")
+
+
+# Before/after pictures: big enough for a full-width page, a fraction of a 4K frame.
+COMPARE_SIZE = (1600, 1600)
+
+
+@media_limit
+@require_http_methods(["GET", "HEAD"])
+def compare_image(request: HttpRequest, token: str, side: str) -> HttpResponseBase:
+    """One side of the page's before/after, picked exactly as the page picks it."""
+    share = _visible_share(request, token)
+    theme = services.theme_of(share) if share else None
+    sides = compare.pick(share, services.page_items(share), theme) if share else None
+    found = next((s for s in sides or [] if s.name == side), None)
+    if found is None:
+        return not_found()
+    try:
+        picture = thumbnails.thumbnail_file(found.image, COMPARE_SIZE)
+    except thumbnails.ThumbnailUnavailable:
+        return not_found()
+    return file_response(request, picture, "image/jpeg", cache_control="private, max-age=300")
+
+
+_HEX = re.compile(r"[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?")
+
+
+@media_limit
+@require_http_methods(["GET", "HEAD"])
+def theme_css(request: HttpRequest, color: str) -> HttpResponse:
+    """A share's colour as a stylesheet, so its pages need no inline style (a strict CSP).
+
+    Keyed by the colour alone: nothing about any share, cacheable for good.
+    """
+    if not _HEX.fullmatch(color):
+        return not_found()
+    response = HttpResponse(f":root {{ --primary: #{color}; }}\n", content_type="text/css")
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
 
 
 _SHARE_PATH = re.compile(r"/(?:share|embed)/([A-Za-z0-9_-]+)/?")

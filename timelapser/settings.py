@@ -57,6 +57,16 @@ INSTALLED_APPS = [
     "operations",
     "api",
 ]
+# TIMELAPSER_WORKER=1 (the lean layout's Celery workers, Procfile.lean): a worker serves no page,
+# so it loads neither the admin's modules (the admin's autodiscovery imports every app's
+# admin.py, and with them httpx, numpy and the Protect client) nor django-ninja, whose app
+# imports pydantic: ~25 MB a process. timelapser/urls.py runs the autodiscovery itself, so a
+# worker that does reverse a URL still finds the admin's.
+if env.bool("TIMELAPSER_WORKER", default=False):
+    INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = (
+        "django.contrib.admin.apps.SimpleAdminConfig"
+    )
+    INSTALLED_APPS.remove("ninja")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -221,6 +231,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=4 *
 # worker processes) so an hour-long render never delays a 10-second capture.
 CELERY_TASK_DEFAULT_QUEUE = "capture"
 CELERY_TASK_ROUTES = {
+    # Filling gaps from recordings waits on the console for minutes to hours: a maintenance slot.
+    "captures.tasks.run_backfill": {"queue": "maintenance"},
     "captures.*": {"queue": "capture"},
     "cameras.*": {"queue": "capture"},
     "batches.*": {"queue": "render"},
@@ -244,6 +256,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # django-celery-beat rows by `migrate`); per-camera captures are rows made by
 # cameras.schedule. Nothing is scheduled from here.
 TIMELAPSER_CONTINUOUS_PERIOD_SECONDS = env.float("TIMELAPSER_CONTINUOUS_PERIOD_SECONDS", default=3600.0)
+# How often period videos (last 7 days, this month, whole project) are checked and, if stale, re-rendered.
+TIMELAPSER_PERIOD_VIDEOS_SECONDS = env.float("TIMELAPSER_PERIOD_VIDEOS_SECONDS", default=3600.0)
 
 # --- Logging --------------------------------------------------------------
 LOGGING = {
@@ -299,6 +313,8 @@ TIMELAPSER_CAPTURE_DB_WAIT_SECONDS = env.float("TIMELAPSER_CAPTURE_DB_WAIT_SECON
 # UniFi Protect: requests per second per console, and retries on 408/429/5xx.
 TIMELAPSER_CAPTURE_PROTECT_RATE = env.int("TIMELAPSER_CAPTURE_PROTECT_RATE", default=8)
 TIMELAPSER_CAPTURE_PROTECT_RETRIES = env.int("TIMELAPSER_CAPTURE_PROTECT_RETRIES", default=3)
+# Recording frames a second while filling gaps (manage.py backfill, the admin's runs), inside the above.
+TIMELAPSER_CAPTURE_PROTECT_BACKFILL_RATE = env.int("TIMELAPSER_CAPTURE_PROTECT_BACKFILL_RATE", default=4)
 # Folders the admin's "Import images" may read from (the command may read any).
 TIMELAPSER_IMPORT_DIRS = env.list("TIMELAPSER_IMPORT_DIRS", default=[str(DATA_DIR / "import")])
 

@@ -9,6 +9,7 @@ from django.test import Client
 
 from api import tokens
 from captures.fakecamera import FakeCamera
+from tests.shared_fixtures import _fast_password_hashing, _fresh_cache  # noqa: F401 (autouse here)
 
 
 @pytest.fixture(autouse=True)
@@ -16,21 +17,6 @@ def api_settings(settings, data_dir):
     settings.TIMELAPSER_SECRETS_KEYS = [Fernet.generate_key().decode()]
     settings.SITE_URL = "http://testserver"
     return settings
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Rate-limit counters live in the default cache; each test starts with none."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -169,3 +169,16 @@ def test_test_connection_reports_the_picture_and_stores_nothing(api_as, camera_s
 def test_capture_is_get_only_never(admin_api):
     camera = make_camera()
     assert admin_api.get(f"/api/v1/cameras/{camera.pk}/capture").status_code == 405
+
+
+def test_the_camera_list_and_detail_match_their_schemas(admin_api):
+    from api.schemas import CameraOut, CameraPage
+
+    make_camera(name="one", window_start="07:00", window_end="18:00", capture_weekdays=[1, 2, 3])
+    make_camera(name="two", enabled=False)
+    page = admin_api.get("/api/v1/cameras").json()
+    CameraPage.model_validate(page)
+    assert set(page["items"][0]) == set(CameraOut.model_fields)
+    detail = admin_api.get(f"/api/v1/cameras/{page['items'][0]['id']}").json()
+    assert detail == page["items"][0]
+    CameraOut.model_validate(detail)

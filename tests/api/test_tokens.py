@@ -111,3 +111,33 @@ def test_the_apitoken_command_refuses_an_unknown_user(db):
 
     with pytest.raises(CommandError, match="No user named 'ghost'"):
         call_command("apitoken", "ghost", "--scope", "write")
+
+
+def test_the_api_permission_check_answers_as_django_does(make_user):
+    from django.contrib.auth.models import Group, Permission
+
+    from api.auth import has_perm
+
+    crew = Group.objects.create(name="crew")
+    crew.permissions.add(Permission.objects.get(codename="view_image"))
+    direct = make_user("direct", "cameras.view_camera")
+    grouped = make_user("grouped")
+    grouped.groups.add(crew)
+    users = [direct, grouped, make_user("nobody"), make_user("root", superuser=True)]
+    for user in users:
+        token = tokens.authenticate(tokens.issue(user, "t")[1])
+        fresh = type(user).objects.get(pk=user.pk)
+        for permission in [
+            "cameras.view_camera",
+            "captures.view_image",
+            "sharing.add_share",
+            "cameras.nonsense",
+        ]:
+            assert has_perm(token, permission) == fresh.has_perm(permission), (user, permission)
+
+
+def test_a_permission_taken_away_holds_on_the_next_request(api_as):
+    client, token = api_as("cameras.view_camera", scope="read")
+    assert client.get("/api/v1/cameras").status_code == 200
+    token.user.user_permissions.clear()
+    assert client.get("/api/v1/cameras").status_code == 403

@@ -60,6 +60,9 @@ def form_data(**overrides):
         # The render-finishing inline (batches.RenderSettings), left empty.
         "render_settings-TOTAL_FORMS": "0",
         "render_settings-INITIAL_FORMS": "0",
+        # The period-videos inline (sharing.PeriodVideo), left empty.
+        "period_videos-TOTAL_FORMS": "0",
+        "period_videos-INITIAL_FORMS": "0",
     }
     data.update(overrides)
     return data

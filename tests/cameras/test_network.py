@@ -141,17 +141,9 @@ def test_a_protect_console_fingerprint_is_not_fetched_from_a_refused_address(no_
 
 
 def test_a_pinned_console_camera_is_refused_at_connect_time(console, key_env, tls, settings):  # noqa: F811
-    from tests.captures.test_protect_console import fingerprint_of, run
+    from tests.captures.test_protect_console import run_pinned
 
-    run(
-        f"https://{console.address()}",
-        "--api-key-env",
-        key_env,
-        "--fingerprint",
-        fingerprint_of(tls),
-        "--add",
-        "all",
-    )
+    run_pinned(console, tls, key_env, "--add", "all")
     camera = Camera.objects.get(name="Front Yard")
     settings.TIMELAPSER_CAMERA_ALLOW_LOOPBACK = False
     # A kept-alive connection was checked when it opened; the rule applies to the next one.

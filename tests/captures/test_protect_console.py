@@ -49,6 +49,13 @@ def run(*args) -> str:
     return out.getvalue()
 
 
+def run_pinned(console, tls, key_env: str, *args) -> str:
+    """`protect` against the fake console with its pinned fingerprint and a key from `key_env`."""
+    return run(
+        f"https://{console.address()}", "--api-key-env", key_env, "--fingerprint", fingerprint_of(tls), *args
+    )
+
+
 def test_list_refuses_an_untrusted_certificate_and_prints_its_fingerprint_without_sending_the_key(
     console, key_env, tls
 ):
@@ -114,40 +121,17 @@ def test_add_two_cameras_named_as_the_console_names_them_and_rerunning_never_dup
 def test_a_wrong_api_key_is_a_clear_error_and_nothing_is_saved(console, monkeypatch, tls):
     monkeypatch.setenv("BAD_KEY", "not-the-key")
     with pytest.raises(CommandError, match="rejected the API key"):
-        run(
-            f"https://{console.address()}",
-            "--api-key-env",
-            "BAD_KEY",
-            "--fingerprint",
-            fingerprint_of(tls),
-            "--list",
-        )
+        run_pinned(console, tls, "BAD_KEY", "--list")
     assert not ProtectConsole.objects.exists()
 
 
 def test_an_unknown_camera_id_is_refused_by_name(console, key_env, tls):
     with pytest.raises(CommandError, match="No camera was added"):
-        run(
-            f"https://{console.address()}",
-            "--api-key-env",
-            key_env,
-            "--fingerprint",
-            fingerprint_of(tls),
-            "--add",
-            "ffffffffffffffffffffffff",
-        )
+        run_pinned(console, tls, key_env, "--add", "ffffffffffffffffffffffff")
 
 
 def test_console_cameras_capture_with_the_consoles_key_and_pin(console, key_env, tls):
-    run(
-        f"https://{console.address()}",
-        "--api-key-env",
-        key_env,
-        "--fingerprint",
-        fingerprint_of(tls),
-        "--add",
-        "all",
-    )
+    run_pinned(console, tls, key_env, "--add", "all")
     front = Camera.objects.get(name="Front Yard")
     outcome = ingest.capture(front)
     assert outcome.ok, outcome.reason

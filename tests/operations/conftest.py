@@ -8,6 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.shared_fixtures import _fast_password_hashing, _fresh_cache  # noqa: F401 (autouse here)
+
 
 class _Recorder(BaseHTTPRequestHandler):
     def do_POST(self):
@@ -53,18 +55,3 @@ def webhook(settings):
     settings.TIMELAPSER_NOTIFY_URLS = [hook.apprise_url]
     yield hook
     hook.close()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Logins here test lockouts and pages, not hashing cost; PBKDF2 would add seconds per login."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

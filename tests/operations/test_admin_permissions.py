@@ -120,6 +120,10 @@ def test_a_view_only_operator_changes_nothing_through_any_action_form_or_button(
         answers[button] = viewer.post(
             reverse(f"admin:cameras_camera_{button}", args=[camera.pk]), {"folder": str(settings.DATA_DIR)}
         )
+    answers["fill gaps"] = viewer.post(
+        reverse("admin:captures_backfillrun_start", args=[camera.pk]),
+        {"first_day": "2026-11-01", "last_day": "2026-11-01"},
+    )
     answers["cleanup preview"] = viewer.post(reverse("ops:cleanup"), {"preview": "1"})
     answers["cleanup"] = viewer.post(reverse("ops:cleanup"), {})
     answers["rotate secrets"] = viewer.post(reverse("ops:rotate-secrets"), {"rehash": "on"})
@@ -131,6 +135,7 @@ def test_a_view_only_operator_changes_nothing_through_any_action_form_or_button(
     assert answers["batch video"].status_code == 200
     assert answers["dashboard"].status_code == 200
     assert answers["capture_now"].status_code == 403
+    assert answers["fill gaps"].status_code == 403
     assert answers["cleanup"].status_code == 403
     after = database_state()
     assert [label for label in before if before[label] != after[label]] == []

@@ -38,6 +38,9 @@ def test_demo_fills_days_renders_both_batches_and_shares_them(data_dir, client, 
         assert batch.status == "completed"
         assert batch.day_overlay_applied
         assert (Path(settings.DATA_DIR) / batch.output_path).stat().st_size > 0
+    # Night (05:00) and the second day's fog are below the checkpoint's quality bar: 6 - 2 - 1.
+    assert batches["checkpoint"].total_frames == 3
+    assert "left out 3 dark or foggy pictures" in out.getvalue()
     share = Share.objects.get()
     assert share.share_type == "info_page"
     assert share.share_batches.count() == 2

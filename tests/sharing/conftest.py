@@ -56,15 +56,24 @@ def _fresh_limits(settings):
 def make_video_batch(data_dir, mp4_source, jpeg_bytes):
     """Make a completed batch with a real MP4 and `frames` real JPEG frames under data_dir."""
 
-    def make(camera=None, frames: int = 3, batch_type=TimelapseBatch.BatchType.MANUAL, **fields):
+    def make(
+        camera=None,
+        frames: int = 3,
+        batch_type=TimelapseBatch.BatchType.MANUAL,
+        times=None,
+        pictures=None,
+        **fields,
+    ):
+        """`times` (datetimes) and `pictures` (JPEG bytes), if given, are per frame."""
         camera = camera or make_camera()
         start = timezone.now() - timedelta(days=2)
+        times = times or [start + timedelta(minutes=10 * i) for i in range(frames)]
         images = []
-        for i in range(frames):
-            image = make_image(camera, captured_at=start + timedelta(minutes=10 * i), width=320, height=240)
+        for i, captured_at in enumerate(times):
+            image = make_image(camera, captured_at=captured_at, width=320, height=240)
             target = data_dir / image.file_path
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(jpeg_bytes)
+            target.write_bytes(pictures[i] if pictures else jpeg_bytes)
             images.append(image)
         batch = make_batch(camera, images, batch_type=batch_type, **fields)
         relative = f"videos/{camera.pk}/batch_{batch.pk}.mp4"
@@ -93,5 +102,40 @@ def make_video_batch(data_dir, mp4_source, jpeg_bytes):
         TimelapseBatch.objects.filter(pk=batch.pk).update(**fields)
         batch.refresh_from_db()
         return batch
+
+    return make
+
+
+def solid_jpeg(colour: tuple[int, int, int]) -> bytes:
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (320, 240), colour).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+# Before/after: red pictures on the first day, green on the middle one, blue on the last.
+DAY_COLOURS = [(200, 30, 30), (30, 160, 60), (30, 60, 200)]
+
+
+@pytest.fixture
+def make_compare_share(make_video_batch):
+    """An info page with the before/after slider over a three-day batch (UTC camera).
+
+    Each day has a picture at 09:00 and one at 12:30 (nearest noon, so the one shown);
+    the 09:00 one is grey so a test can tell which was picked.
+    """
+    from sharing.models import Share, ShareCustomization
+    from tests.factories import make_share
+
+    def make(**options):
+        first = (timezone.now() - timedelta(days=5)).replace(hour=0, minute=0, second=0, microsecond=0)
+        times, pictures = [], []
+        for day, colour in enumerate(DAY_COLOURS):
+            for hour, minute, fill in ((9, 0, (128, 128, 128)), (12, 30, colour)):
+                times.append(first + timedelta(days=day, hours=hour, minutes=minute))
+                pictures.append(solid_jpeg(fill))
+        batch = make_video_batch(times=times, pictures=pictures)
+        share = make_share([batch], title="Tower crane", share_type=Share.ShareType.INFO_PAGE)
+        ShareCustomization.objects.create(share=share, display_options={"before_after": True, **options})
+        return share, [t.date() for t in times[::2]]
 
     return make

@@ -105,6 +105,9 @@ def change_data(share: Share, **overrides) -> dict:
         "customization-0-theme": "dark",
         "customization-0-layout": "list",
         "customization-0-show_camera_info": "on",
+        # The share-logo inline (sharing.ShareWatermark), left empty.
+        "watermark-TOTAL_FORMS": "0",
+        "watermark-INITIAL_FORMS": "0",
     }
     data.update(overrides)
     return data

@@ -93,7 +93,7 @@ def segment(values: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 
 
 @pytest.fixture
-def shares(make_video_batch):
+def shares(make_video_batch, make_compare_share):
     gallery = make_share(
         [make_video_batch()],
         share_type=Share.ShareType.GALLERY,
@@ -107,8 +107,9 @@ def shares(make_video_batch):
     frames = gallery.share_batches.get().timelapse_batch.frames.values_list("image_id", flat=True)
     image_ids = [str(pk) for pk in frames]
     item = str(gallery.share_batches.get().pk)
+    compare, _ = make_compare_share()  # an info page with the before/after slider
     return {
-        "tokens": [gallery.token, str(gallery.share_token), locked.token],
+        "tokens": [gallery.token, str(gallery.share_token), locked.token, compare.token],
         "item": item,
         "images": image_ids,
     }
@@ -135,6 +136,7 @@ def test_share_routes_never_answer_a_server_error(shares, data, headers, query):
         st.sampled_from(shares["tokens"]) | st.sampled_from(shares["tokens"]) | segment(ANY_TEXT)
     )
     number = data.draw(st.sampled_from([shares["item"], *shares["images"]]) | segment(ANY_TEXT))
+    side = data.draw(st.sampled_from(["before", "after", "007bff", "fff"]) | segment(ANY_TEXT))
     route, methods = data.draw(
         st.sampled_from(
             [
@@ -147,6 +149,8 @@ def test_share_routes_never_answer_a_server_error(shares, data, headers, query):
                 (f"/share/{token}/frame/{number}/thumb.jpg", ["GET", "HEAD"]),
                 (f"/share/{token}/frame/{number}.jpg", ["GET", "HEAD"]),
                 (f"/embed/{token}", ["GET"]),
+                (f"/share/{token}/compare/{side}.jpg", ["GET", "HEAD"]),
+                (f"/share-theme/{side}.css", ["GET", "HEAD"]),
             ]
         ),
     )
@@ -168,6 +172,7 @@ def test_media_routes_answer_any_range_without_a_server_error(shares, data, head
                 f"/share/{token}/download",
                 f"/share/{token}/poster/{item}.jpg",
                 f"/share/{token}/frame/{image}.jpg",
+                f"/share/{shares['tokens'][3]}/compare/before.jpg",
             ]
         )
     )

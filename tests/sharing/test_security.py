@@ -49,7 +49,7 @@ def test_hostile_theme_colours_fall_back_to_the_default(client, make_video_batch
 
     html = client.get(f"/share/{share.token}").content.decode()
 
-    assert "--primary: #007bff;" in html
+    assert 'href="/share-theme/007bff.css"' in html
     assert "evil.example" not in html
     assert "alert(1)" not in html
     assert 'class="theme-light"' in html
@@ -61,8 +61,16 @@ def test_valid_theme_colour_and_dark_theme_apply(client, make_video_batch):
 
     html = client.get(f"/share/{share.token}").content.decode()
 
-    assert "--primary: #AbC123;" in html
+    assert 'href="/share-theme/AbC123.css"' in html
     assert 'class="theme-dark"' in html
+    css = client.get("/share-theme/AbC123.css")
+    assert css["Content-Type"].startswith("text/css")
+    assert css.content == b":root { --primary: #AbC123; }\n"
+
+
+@pytest.mark.parametrize("color", ["12345", "gggggg", "1234567", "ff0066;x", "%3C%2Fstyle%3E"])
+def test_the_colour_stylesheet_takes_only_hex_colours(client, color):
+    assert client.get(f"/share-theme/{color}.css").status_code == 404
 
 
 def test_token_enumeration_gets_404s_then_429s(client, settings, make_video_batch):

@@ -15,6 +15,8 @@ from cameras.services import CameraError, add_camera
 from common.siteurl import absolute_url
 
 DEMO_NAME = "Demo camera"
+# Night frames score 65-85 (dark), fog about 40 (blank), daylight 100 (captures.imaging.quality).
+DEMO_MIN_QUALITY = 90
 
 
 class Command(BaseCommand):
@@ -35,6 +37,7 @@ class Command(BaseCommand):
         from batches.selection import Selection, create_batch
         from captures import ingest, sources
         from captures.fakecamera import FakeCamera
+        from operations import demoscene
         from sharing.services import create_share
 
         if Camera.objects.filter(name=DEMO_NAME).exists():
@@ -50,7 +53,7 @@ class Command(BaseCommand):
         # saved disabled), so loopback is allowed for this block whatever the setting says.
         with (
             override_settings(TIMELAPSER_CAMERA_ALLOW_LOOPBACK=True),
-            FakeCamera(size=(width, height), frames=per_day) as fake,
+            FakeCamera(size=(width, height), frames=1) as fake,
         ):
             try:
                 camera = add_camera(
@@ -66,12 +69,16 @@ class Command(BaseCommand):
             except CameraError as exc:
                 raise CommandError(str(exc)) from exc
             secret = secrets.load_secret(camera.encryption_key_ref)
-            step = timedelta(hours=12) / per_day  # 06:00 to 18:00
+            # 05:00 to 21:00: the first and last pictures of a day are in the dark.
+            step = timedelta(hours=16) / per_day
             stored = 0
             for day in range(days):
-                morning = datetime.combine(first_day + timedelta(days=day), time(6, 0), tzinfo=tz)
+                morning = datetime.combine(first_day + timedelta(days=day), time(5, 0), tzinfo=tz)
                 for n in range(per_day):
                     captured_at = morning + n * step
+                    # One foggy picture on the second day, for the quality filter to drop.
+                    spoiled = "fog" if day == 1 and n == per_day // 2 else None
+                    fake.frames[0] = demoscene.frame(captured_at, day, (width, height), spoiled)
                     # Each picture comes over HTTP from the fake camera, like a real one.
                     ingest.store(camera, sources.fetch(secret).data, captured_at)
                     stored += 1
@@ -81,7 +88,12 @@ class Command(BaseCommand):
 
         rolling = continuous.request_update(camera, queue=False)
         render.render_batch(rolling.pk)
-        checkpoint = create_batch(camera, Selection(fps=12), batch_type=TimelapseBatch.BatchType.CHECKPOINT)
+        # The checkpoint keeps only good pictures: the night and fog ones are left out.
+        checkpoint = create_batch(
+            camera,
+            Selection(fps=12, min_quality=DEMO_MIN_QUALITY),
+            batch_type=TimelapseBatch.BatchType.CHECKPOINT,
+        )
         render.render_batch(checkpoint.pk)
         for batch in (rolling, checkpoint):
             batch.refresh_from_db()
@@ -91,15 +103,23 @@ class Command(BaseCommand):
                 f"Rendered {batch.get_batch_type_display().lower()} batch {batch.pk}: {batch.total_frames} frames."
             )
 
+        dropped = camera.images.count() - checkpoint.total_frames
+        self.stdout.write(
+            f"The quality filter (at least {DEMO_MIN_QUALITY}) left out {dropped} dark or foggy pictures."
+        )
+        # The clean checkpoint first: the share's large player is what a newcomer sees first.
         share = create_share(
-            [rolling, checkpoint],
+            [checkpoint, rolling],
             "Demo site: three days",
             share_type="info_page",
             description="A timelapse made by the demo command from the built-in fake camera.",
             download_enabled=True,
             embed_enabled=True,
         )
-        titles = {rolling.pk: "Live: every day so far", checkpoint.pk: "Checkpoint: the first days"}
+        titles = {
+            rolling.pk: "Live: every day so far",
+            checkpoint.pk: "The build, day by day (good pictures only)",
+        }
         for link in share.share_batches.all():
             link.custom_title = titles[link.timelapse_batch_id]
             link.save(update_fields=["custom_title"])
