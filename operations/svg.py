@@ -84,6 +84,24 @@ def _nice_max(value: int) -> int:
         magnitude *= 10
 
 
+# Day labels are about 30 px wide and a slot is 18 px at 30 days: a weekly label
+# closer than this many slots to the last day's label would run into it.
+LABEL_GAP_SLOTS = 4
+# Room left of the legend (which ends at the right edge) for the bold title.
+TITLE_CHARS = 48
+
+
+def _labelled(index: int, count: int) -> bool:
+    """Every seventh day and the last one, minus a weekly label that would touch the last."""
+    last = count - 1
+    return index == last or (index % 7 == 0 and last - index >= LABEL_GAP_SLOTS)
+
+
+def _shortened(title: str) -> str:
+    """The title cut to fit beside the legend; the whole one stays in <title> and aria-label."""
+    return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1].rstrip() + "…"
+
+
 def render_health_svg(title: str, health: list[DayHealth]) -> str:
     scale = _nice_max(max((day.images for day in health), default=0))
     slot = PLOT_W / max(1, len(health))
@@ -94,7 +112,7 @@ def render_health_svg(title: str, health: list[DayHealth]) -> str:
         'font-family="sans-serif" font-size="11">',
         f"<title>{escape(title)}</title>",
         f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
-        f'<text x="{LEFT}" y="16" font-size="12" font-weight="bold" fill="#333">{escape(title)}</text>',
+        f'<text x="{LEFT}" y="16" font-size="12" font-weight="bold" fill="#333">{escape(_shortened(title))}</text>',
         f'<text x="{WIDTH - RIGHT}" y="16" text-anchor="end" fill="#555">'
         '<tspan fill="#4a90c2">■ images/day</tspan>  <tspan fill="#c0392b">— failure rate</tspan></text>',
         # Axes and their scales: images on the left, failure rate on the right.
@@ -119,7 +137,7 @@ def render_health_svg(title: str, health: list[DayHealth]) -> str:
         )
         if rate is not None:
             points.append((x + slot / 2, TOP + PLOT_H * (1 - rate)))
-        if index % 7 == 0 or index == len(health) - 1:
+        if _labelled(index, len(health)):
             parts.append(
                 f'<text x="{x + slot / 2:.1f}" y="{HEIGHT - 10}" text-anchor="middle" fill="#555">'
                 f"{day.day:%m-%d}</text>"
