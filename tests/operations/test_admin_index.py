@@ -31,3 +31,18 @@ def test_a_view_only_operator_sees_no_advanced_section(client, django_user_model
     page = client.get("/admin/").content.decode()
     assert 'class="app-cameras module' in page
     assert "tl-advanced" not in page
+
+
+def test_the_sidebar_of_every_other_page_keeps_the_same_order(admin_client):
+    page = admin_client.get("/admin/cameras/camera/").content.decode()
+    sidebar = page[page.index('id="nav-sidebar"') :]
+    everyday, _, advanced = sidebar.partition('class="tl-sidebar-advanced"')
+    assert advanced, "no Advanced heading in the sidebar"
+    order = [
+        everyday.index(f'class="app-{label} module')
+        for label in ("cameras", "captures", "batches", "sharing")
+    ]
+    assert order == sorted(order)
+    for label in ("auth", "axes", "django_celery_beat"):
+        assert f'class="app-{label} module' in advanced
+        assert f'class="app-{label} module' not in everyday
