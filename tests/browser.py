@@ -51,3 +51,21 @@ def start_chromium(profile_dir: Path, *extra_flags: str):
     driver.set_page_load_timeout(PATIENCE)
     driver.set_script_timeout(PATIENCE)
     return driver
+
+
+def click_and_load(driver, element) -> None:
+    """Click something that loads a new page, and return once that page has loaded.
+
+    A click returns before the browser has left the old page: an element looked up
+    then can come from the old page (and go stale) or be missing from a half-built
+    new one, more often on a loaded machine.
+    """
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old_page = driver.find_element("tag name", "html")
+    element.click()
+    WebDriverWait(driver, PATIENCE).until(expected_conditions.staleness_of(old_page))
+    WebDriverWait(driver, PATIENCE).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )

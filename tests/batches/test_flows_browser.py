@@ -17,7 +17,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from batches.models import TimelapseBatch
 from sharing.models import Share
-from tests.browser import start_chromium
+from tests.browser import click_and_load, start_chromium
 from tests.waiting import PATIENCE
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "flows"
@@ -80,7 +80,9 @@ def test_new_timelapse_then_share_end_to_end(live_server, admin_user, camera, ad
 
     # From the camera page: the flow opens with this camera chosen.
     browser.get(f"{live_server.url}/admin/cameras/camera/{camera.pk}/change/")
-    browser.find_element(By.CSS_SELECTOR, ".object-tools a[href*='/timelapsebatch/new/']").click()
+    click_and_load(
+        browser, browser.find_element(By.CSS_SELECTOR, ".object-tools a[href*='/timelapsebatch/new/']")
+    )
     assert Select(browser.find_element(By.NAME, "camera")).first_selected_option.text == camera.name
     assert browser.find_element(By.NAME, "date_from").get_attribute("type") == "date"
     shoot(browser, "new_timelapse_form")
@@ -92,7 +94,7 @@ def test_new_timelapse_then_share_end_to_end(live_server, admin_user, camera, ad
     browser.find_element(By.NAME, "frames_per_day").send_keys("3")
     browser.find_element(By.CSS_SELECTOR, "input[name=length][value=seconds]").click()
     browser.find_element(By.NAME, "target_seconds").send_keys("2")
-    browser.find_element(By.NAME, "preview").click()
+    click_and_load(browser, browser.find_element(By.NAME, "preview"))
 
     # Two days at three a day: 6 frames, 3 fps to last 2 s; first, middle and last shown.
     facts = browser.find_element(By.CSS_SELECTOR, ".tl-preview-facts").text
@@ -105,7 +107,7 @@ def test_new_timelapse_then_share_end_to_end(live_server, admin_user, camera, ad
     assert not TimelapseBatch.objects.exists()  # a preview writes nothing
     shoot(browser, "new_timelapse_preview", ".tl-preview")
 
-    browser.find_element(By.NAME, "render").click()
+    click_and_load(browser, browser.find_element(By.NAME, "render"))
     WebDriverWait(browser, PATIENCE).until(lambda d: "/change/" in d.current_url)
     batch = TimelapseBatch.objects.get()
     assert batch.total_frames == 6 and batch.frame_rate == 3
@@ -121,11 +123,13 @@ def test_new_timelapse_then_share_end_to_end(live_server, admin_user, camera, ad
 
     # A second one from the batch list, every frame of all three days.
     browser.get(f"{live_server.url}/admin/batches/timelapsebatch/")
-    browser.find_element(By.CSS_SELECTOR, ".object-tools a[href*='/timelapsebatch/new/']").click()
+    click_and_load(
+        browser, browser.find_element(By.CSS_SELECTOR, ".object-tools a[href*='/timelapsebatch/new/']")
+    )
     Select(browser.find_element(By.NAME, "camera")).select_by_visible_text(camera.name)
-    browser.find_element(By.NAME, "preview").click()
+    click_and_load(browser, browser.find_element(By.NAME, "preview"))
     assert "18 frames at 30 fps" in browser.find_element(By.CSS_SELECTOR, ".tl-preview-facts").text
-    browser.find_element(By.NAME, "render").click()
+    click_and_load(browser, browser.find_element(By.NAME, "render"))
     WebDriverWait(browser, PATIENCE).until(lambda d: "/change/" in d.current_url)
     render_batch(TimelapseBatch.objects.latest("pk").pk)
     assert TimelapseBatch.objects.filter(status="completed").count() == 2
@@ -135,7 +139,7 @@ def test_new_timelapse_then_share_end_to_end(live_server, admin_user, camera, ad
     for box in browser.find_elements(By.CSS_SELECTOR, "input.action-select"):
         box.click()
     Select(browser.find_element(By.NAME, "action")).select_by_value("create_share_from_batches")
-    browser.find_element(By.CSS_SELECTOR, "button[name=index]").click()
+    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "button[name=index]"))
     WebDriverWait(browser, PATIENCE).until(lambda d: "/sharing/share/" in d.current_url)
     share = Share.objects.get()
     titles = list(share.share_batches.order_by("display_order").values_list("custom_title", flat=True))
@@ -152,7 +156,7 @@ def test_new_timelapse_then_share_end_to_end(live_server, admin_user, camera, ad
     link = browser.execute_script("return new URL(arguments[0].dataset.copy, location.href).href", copy)
     assert link.startswith(live_server.url + "/share/")
     browser.find_element(By.NAME, "is_active").click()
-    browser.find_element(By.NAME, "_continue").click()
+    click_and_load(browser, browser.find_element(By.NAME, "_continue"))
     WebDriverWait(browser, PATIENCE).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, ".messagelist .success")
     )

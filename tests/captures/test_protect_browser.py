@@ -13,7 +13,8 @@ from cryptography.fernet import Fernet
 from cameras.models import Camera, ProtectConsole
 from captures.fakecamera import self_signed_cert
 from captures.fakeprotect import FakeProtectConsole
-from tests.browser import start_chromium
+from tests.browser import click_and_load, start_chromium
+from tests.waiting import PATIENCE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "browser-test-password"
@@ -24,7 +25,7 @@ SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 @pytest.fixture
 def browser(tmp_path):
     driver = start_chromium(tmp_path / "chromium-profile")
-    driver.implicitly_wait(5)
+    driver.implicitly_wait(PATIENCE)
     yield driver
     driver.quit()
     shutil.rmtree(tmp_path / "chromium-profile", ignore_errors=True)
@@ -57,11 +58,11 @@ def test_connect_a_console_and_add_two_cameras_in_a_browser(browser, live_server
     browser.get(f"{live_server.url}/admin/login/?next=/admin/cameras/protectconsole/add/")
     browser.find_element(By.NAME, "username").send_keys("boss")
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "input[type=submit]"))
 
     browser.find_element(By.NAME, "address").send_keys(f"https://{console.address()}")
     browser.find_element(By.NAME, "api_key").send_keys(API_KEY)
-    browser.find_element(By.NAME, "_save").click()
+    click_and_load(browser, browser.find_element(By.NAME, "_save"))
     error = browser.find_element(By.CSS_SELECTOR, ".field-certificate_sha256 .errorlist").text
     seen = browser.find_element(By.NAME, "certificate_sha256").get_attribute("value")
     assert len(seen) == 64 and seen in error
@@ -69,14 +70,14 @@ def test_connect_a_console_and_add_two_cameras_in_a_browser(browser, live_server
     # The key field is write-only: it comes back empty and must be typed again.
     assert browser.find_element(By.NAME, "api_key").get_attribute("value") == ""
     browser.find_element(By.NAME, "api_key").send_keys(API_KEY)
-    browser.find_element(By.NAME, "_save").click()
+    click_and_load(browser, browser.find_element(By.NAME, "_save"))
 
     assert "Cameras on" in browser.find_element(By.TAG_NAME, "h1").text
     assert "Offline" in browser.find_element(By.ID, "result_list").text
     shots += shoot(browser, "protect-cameras", out)
     for key in console.camera_ids[:2]:
         browser.find_element(By.CSS_SELECTOR, f"input[value='{key}']").click()
-    browser.find_element(By.CSS_SELECTOR, "button.tl-add-cameras").click()
+    click_and_load(browser, browser.find_element(By.CSS_SELECTOR, "button.tl-add-cameras"))
     assert "Added 2" in browser.find_element(By.CSS_SELECTOR, ".messagelist").text
     shots += shoot(browser, "protect-cameras-added", out)
     assert sorted(Camera.objects.values_list("name", flat=True)) == ["Front Yard", "Garden"]
