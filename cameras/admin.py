@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from batches import watermark
+from batches.logo_form import LogoUploadMixin
 from batches.models import RenderSettings
 from cameras.models import Camera
 from cameras.schedule import describe_schedule
@@ -189,7 +190,7 @@ class ImportForm(forms.Form):
     )
 
 
-class RenderSettingsForm(forms.ModelForm):
+class RenderSettingsForm(LogoUploadMixin, forms.ModelForm):
     logo = forms.FileField(
         label="Watermark logo",
         required=False,
@@ -202,18 +203,6 @@ class RenderSettingsForm(forms.ModelForm):
         model = RenderSettings
         fields = ["deflicker", "stabilize", "timestamp_caption",
                   "watermark_position", "watermark_width_percent", "watermark_opacity"]  # fmt: skip
-
-    def clean_logo(self):
-        upload = self.cleaned_data.get("logo")
-        self.logo_data = None
-        if upload:
-            data = upload.read(watermark.MAX_BYTES + 1)
-            try:
-                watermark.check_png(data)
-            except watermark.WatermarkError as exc:
-                raise forms.ValidationError(str(exc)) from exc
-            self.logo_data = data
-        return upload
 
     def save(self, commit=True):
         settings_row = super().save(commit=False)

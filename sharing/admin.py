@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from batches import watermark
+from batches.logo_form import LogoUploadMixin
 from common import siteurl
 from sharing import periods, services
 from sharing.models import PeriodVideo, Share, ShareBatch, ShareCustomization, ShareWatermark
@@ -231,7 +232,7 @@ class ShareCustomizationInline(admin.StackedInline):
     verbose_name = verbose_name_plural = "look and display options"
 
 
-class ShareWatermarkForm(forms.ModelForm):
+class ShareWatermarkForm(LogoUploadMixin, forms.ModelForm):
     logo = forms.FileField(
         label="Logo",
         required=False,
@@ -243,18 +244,6 @@ class ShareWatermarkForm(forms.ModelForm):
     class Meta:
         model = ShareWatermark
         fields = ["position", "width_percent", "opacity"]
-
-    def clean_logo(self):
-        upload = self.cleaned_data.get("logo")
-        self.logo_data = None
-        if upload:
-            data = upload.read(watermark.MAX_BYTES + 1)
-            try:
-                watermark.check_png(data)
-            except watermark.WatermarkError as exc:
-                raise forms.ValidationError(str(exc)) from exc
-            self.logo_data = data
-        return upload
 
     def save(self, commit=True):
         row = super().save(commit=False)
