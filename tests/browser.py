@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,6 +53,23 @@ def start_chromium(profile_dir: Path, *extra_flags: str):
     driver.set_page_load_timeout(PATIENCE)
     driver.set_script_timeout(PATIENCE)
     return driver
+
+
+@contextmanager
+def chromium(profile_dir: Path, *extra_flags: str, wait_for_elements: bool = False) -> Iterator:
+    """start_chromium for one fixture's life: quit and its profile removed afterwards.
+
+    wait_for_elements: finding an element waits up to PATIENCE for it to appear, for
+    tests that click through pages (after a click, the next page can be slow to come).
+    """
+    driver = start_chromium(profile_dir, *extra_flags)
+    if wait_for_elements:
+        driver.implicitly_wait(PATIENCE)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile_dir, ignore_errors=True)
 
 
 def click_and_load(driver, element) -> None:

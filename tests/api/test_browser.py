@@ -14,16 +14,15 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from api.models import Webhook, WebhookDelivery
-from tests.browser import start_chromium
+from tests.browser import chromium
 
 SIZES = [(1280, 800), (390, 844)]
 
 
 @pytest.fixture
 def browser(tmp_path):
-    driver = start_chromium(tmp_path / "chromium-profile")
-    yield driver
-    driver.quit()
+    with chromium(tmp_path / "chromium-profile") as driver:
+        yield driver
 
 
 def _shoot(browser, name: str) -> None:

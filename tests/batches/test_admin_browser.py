@@ -8,15 +8,14 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from batches.models import TimelapseBatch
-from tests.browser import start_chromium
+from tests.browser import chromium
 from tests.waiting import PATIENCE
 
 
 @pytest.fixture
 def browser(tmp_path):
-    driver = start_chromium(tmp_path / "chromium-profile")
-    yield driver
-    driver.quit()
+    with chromium(tmp_path / "chromium-profile") as driver:
+        yield driver
 
 
 @pytest.mark.browser

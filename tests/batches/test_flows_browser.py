@@ -17,7 +17,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from batches.models import TimelapseBatch
 from sharing.models import Share
-from tests.browser import click_and_load, start_chromium
+from tests.browser import chromium, click_and_load
 from tests.waiting import PATIENCE
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "flows"
@@ -26,9 +26,8 @@ SIZES = ((1280, 800), (390, 844))
 
 @pytest.fixture
 def browser(tmp_path):
-    driver = start_chromium(tmp_path / "chromium-profile")
-    yield driver
-    driver.quit()
+    with chromium(tmp_path / "chromium-profile") as driver:
+        yield driver
 
 
 def shoot(browser, name: str, scroll_to: str | None = None) -> None:

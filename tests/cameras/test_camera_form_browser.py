@@ -9,7 +9,7 @@ from django.test import Client
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser import start_chromium
+from tests.browser import chromium
 
 # Kept after the run for a person to look at (ignored by git).
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "cameras"
@@ -17,9 +17,8 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "cameras"
 
 @pytest.fixture
 def browser(tmp_path):
-    driver = start_chromium(tmp_path / "chromium-profile")
-    yield driver
-    driver.quit()
+    with chromium(tmp_path / "chromium-profile") as driver:
+        yield driver
 
 
 def rect(browser, selector: str) -> dict:

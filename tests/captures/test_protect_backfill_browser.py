@@ -3,7 +3,6 @@ script under the app's CSP) and reads a refusal; screenshots at 1280x800 and 390
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from django.utils import timezone
 from captures.fakecamera import self_signed_cert
 from captures.fakeprotect import FakeProtectConsole
 from captures.models import BackfillRun
-from tests.browser import start_chromium
+from tests.browser import chromium
 from tests.captures.test_protect_backfill import API_KEY, DAY, connect
 from tests.waiting import PATIENCE
 
@@ -24,12 +23,8 @@ SIZES = ((1280, 800), (390, 844))
 
 @pytest.fixture
 def browser(tmp_path):
-    driver = start_chromium(tmp_path / "chromium-profile")
-    # After a click, finding the next page's elements waits for that page (a busy machine is slow).
-    driver.implicitly_wait(PATIENCE)
-    yield driver
-    driver.quit()
-    shutil.rmtree(tmp_path / "chromium-profile", ignore_errors=True)
+    with chromium(tmp_path / "chromium-profile", wait_for_elements=True) as driver:
+        yield driver
 
 
 @pytest.fixture

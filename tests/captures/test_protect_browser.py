@@ -4,7 +4,6 @@ ticks two cameras and adds them; screenshots at desktop and phone sizes."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,7 @@ from cryptography.fernet import Fernet
 from cameras.models import Camera, ProtectConsole
 from captures.fakecamera import self_signed_cert
 from captures.fakeprotect import FakeProtectConsole
-from tests.browser import click_and_load, start_chromium
-from tests.waiting import PATIENCE
+from tests.browser import chromium, click_and_load
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "browser-test-password"
@@ -24,11 +22,8 @@ SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 
 @pytest.fixture
 def browser(tmp_path):
-    driver = start_chromium(tmp_path / "chromium-profile")
-    driver.implicitly_wait(PATIENCE)
-    yield driver
-    driver.quit()
-    shutil.rmtree(tmp_path / "chromium-profile", ignore_errors=True)
+    with chromium(tmp_path / "chromium-profile", wait_for_elements=True) as driver:
+        yield driver
 
 
 @pytest.fixture

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 from PIL import Image as PILImage
 
-from tests.browser import start_chromium
+from tests.browser import chromium
 from tests.factories import make_batch, make_camera, make_image, make_share
 from tests.waiting import PATIENCE
 
@@ -20,11 +19,8 @@ PASSWORD = "browser-test-password"
 
 @pytest.fixture
 def browser(tmp_path):
-    driver = start_chromium(tmp_path / "chromium-profile", "--window-size=1280,1000")
-    driver.implicitly_wait(PATIENCE)
-    yield driver
-    driver.quit()
-    shutil.rmtree(tmp_path / "chromium-profile", ignore_errors=True)
+    with chromium(tmp_path / "chromium-profile", "--window-size=1280,1000", wait_for_elements=True) as driver:
+        yield driver
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ camera page's health plot fits the screen with no label drawn over another."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image as PILImage
 
-from tests.browser import start_chromium
+from tests.browser import chromium
 from tests.factories import make_camera, make_image
 from tests.waiting import PATIENCE
 
@@ -36,11 +35,8 @@ return boxes;
 
 @pytest.fixture
 def phone(tmp_path):
-    driver = start_chromium(tmp_path / "chromium-profile", "--window-size=390,844")
-    driver.implicitly_wait(PATIENCE)
-    yield driver
-    driver.quit()
-    shutil.rmtree(tmp_path / "chromium-profile", ignore_errors=True)
+    with chromium(tmp_path / "chromium-profile", "--window-size=390,844", wait_for_elements=True) as driver:
+        yield driver
 
 
 @pytest.fixture
