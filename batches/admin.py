@@ -276,6 +276,17 @@ class TimelapseImageAdmin(admin.ModelAdmin):
     list_select_related = ["timelapse_batch", "image"]
     show_full_result_count = False
 
+    # A batch's frames are its trace of what went into its video: the batch services write
+    # them when it is made and nothing changes them after, so the video and its record agree.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: TimelapseImage | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: TimelapseImage | None = None) -> bool:
+        return False
+
 
 @admin.register(DaySegment)
 class DaySegmentAdmin(admin.ModelAdmin):

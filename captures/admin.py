@@ -80,6 +80,15 @@ class ImageAdmin(admin.ModelAdmin):
     def has_add_batch_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("batches.add_timelapsebatch")
 
+    # An image row is a record of what a camera took: its time gives its day number and
+    # its size the render's, so nobody types one in or edits one. Pictures arrive by
+    # capture, "Import images" or a backfill; deleting one is operations/admin.py's.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Image | None = None) -> bool:
+        return False
+
     @admin.display(description="")
     def thumbnail(self, image: Image) -> str:
         url = reverse("ops:thumbnail", args=[image.pk])
@@ -123,6 +132,14 @@ class CaptureAttemptAdmin(admin.ModelAdmin):
     list_select_related = ["camera"]
     raw_id_fields = ["image"]
     show_full_result_count = False
+
+    # The attempts are the camera's health record (the dashboard, the notifications and the
+    # API read them): written by captures only. Deleting old ones is allowed, by permission.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: CaptureAttempt | None = None) -> bool:
+        return False
 
 
 # The Protect console and backfill run admins live in their own modules; importing registers them.
