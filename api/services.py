@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -129,8 +129,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         when = parse_datetime(at)
         if when is None or timezone.is_naive(when):
             raise ValueError
+        when.astimezone(UTC)  # the databases compare in UTC: year 1 at +14:00 is not a time they hold
+        if not 0 < int(pk) < 2**63:
+            raise ValueError
         return when, int(pk)
-    except (ValueError, binascii.Error, UnicodeError) as exc:
+    except (ValueError, OverflowError, binascii.Error, UnicodeError) as exc:
         raise BadCursor("Not a cursor this API handed out; start again without one.") from exc
 
 

@@ -42,8 +42,10 @@ _bearer = BearerToken()
 def list_cameras(
     request: HttpRequest,
     enabled: bool | None = None,
-    limit: int = Query(100, ge=1),
-    offset: int = Query(0, ge=0),
+    # Bounded: SQLite and PostgreSQL take at most a 64-bit LIMIT/OFFSET, and no site has
+    # anywhere near 10**9 cameras; past these, a 422 that says so rather than a 500.
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=10**9),
 ):
     require(request, "cameras.view_camera")
     items = services.camera_rows(CAMERA_FIELDS, enabled=enabled, limit=limit, offset=offset)

@@ -19,8 +19,16 @@ router = Router(tags=["images"])
 
 class ImageFilter(Schema):
     camera: int = Field(description="Camera id")
-    date_from: date | None = Field(None, description="First local day (the camera's time zone)")
-    date_to: date | None = Field(None, description="Last local day, included")
+    # Days whose midnight, in any time zone, is still a datetime Python and the databases hold.
+    date_from: date | None = Field(
+        None,
+        ge=date(1970, 1, 2),
+        le=date(9999, 12, 30),
+        description="First local day (the camera's time zone)",
+    )
+    date_to: date | None = Field(
+        None, ge=date(1970, 1, 2), le=date(9999, 12, 30), description="Last local day, included"
+    )
     cursor: str | None = Field(None, max_length=200, description="`next_cursor` of the previous page")
     limit: int = Field(100, ge=1, le=500)
 

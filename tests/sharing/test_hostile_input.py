@@ -144,6 +144,9 @@ def test_share_routes_never_answer_a_server_error(shares, data, headers, query):
                 (f"/share/{token}/unlock", ["POST"]),
                 (f"/share/{token}/video/{number}.mp4", ["GET", "HEAD"]),
                 (f"/share/{token}/poster/{number}.jpg", ["GET", "HEAD"]),
+                (f"/share/{token}/video/{number}/av1.mp4", ["GET", "HEAD"]),
+                (f"/share/{token}/previews/{number}/sprite.vtt", ["GET", "HEAD"]),
+                (f"/share/{token}/previews/{number}/sprite.jpg", ["GET", "HEAD"]),
                 (f"/share/{token}/download", ["GET", "HEAD"]),
                 (f"/share/{token}/download/{number}", ["GET", "HEAD"]),
                 (f"/share/{token}/frame/{number}/thumb.jpg", ["GET", "HEAD"]),
@@ -201,6 +204,7 @@ def test_site_routes_never_answer_a_server_error(data, headers, query):
             st.sampled_from(
                 [
                     ("/healthz", ["GET", "HEAD"]),
+                    ("/favicon.ico", ["GET", "HEAD"]),
                     ("/", ["GET", "HEAD"]),
                     ("/admin/login/", ["GET", "POST"]),
                     ("/admin/", ["GET"]),
