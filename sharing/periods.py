@@ -105,7 +105,9 @@ def refresh(period: PeriodVideo, now: datetime | None = None) -> str:
     selection = _selection(period, images, now)
     fps = period.batch.frame_rate if period.batch_id else settings.TIMELAPSER_CONTINUOUS_FPS
     digest = signature(selection, newest, segmented.look_digest(period.camera, fps, selection))
-    if period.batch_id and digest == period.signature:
+    # A failed render is tried again (a logo put back, a frame's file restored); only a video
+    # that was made is left alone while nothing changes.
+    if period.batch_id and digest == period.signature and period.batch.status != Status.FAILED:
         return "current"
     with transaction.atomic():
         period = PeriodVideo.objects.select_for_update().select_related("camera").get(pk=period.pk)

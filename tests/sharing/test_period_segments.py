@@ -166,3 +166,20 @@ def test_deleting_a_period_batch_deletes_its_segments(camera, add_frame):
 
     assert not BatchSegment.objects.exists()
     assert PeriodVideo.objects.get(pk=period.pk).batch_id is None
+
+
+def test_a_failed_refresh_is_tried_again_by_the_next_one(camera, add_frame, data_dir):
+    image = add_frame(camera, timezone.now() - timedelta(minutes=1), PALETTE[2])
+    saved = (data_dir / image.file_path).read_bytes()
+    (data_dir / image.file_path).unlink()
+    period = enable(camera, Kind.LAST_7_DAYS)
+    periods.refresh(period)
+    period.refresh_from_db()
+    failed = render.render_batch(period.batch_id)
+    assert failed.status == TimelapseBatch.Status.FAILED and "No frames" in failed.error_message
+
+    (data_dir / image.file_path).write_bytes(saved)
+    assert periods.refresh(PeriodVideo.objects.get(pk=period.pk)) == "queued"
+    batch = render_period(period)
+
+    assert colours(data_dir / batch.published_path) == [2]
