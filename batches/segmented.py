@@ -6,6 +6,8 @@ render() encodes each staged day into a BatchSegment, joins every segment of the
 stream copy (through a cached join of the earlier days, as batches.continuous does), publishes the
 join and empties the frames. An encoded image lives on in its segment file, so the batch no longer
 protects it from the retention cleanup (batches.protection protects a completed batch's frames).
+A camera with a continuous video has most days encoded already (batches.continuous): a day whose
+continuous segment holds the same images with the same look is linked, not encoded again.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import zoneinfo
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -23,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 from PIL import Image as PILImage
 
-from batches import ffmpeg, lifecycle
+from batches import continuous, ffmpeg, lifecycle
 from batches.ffmpeg import RenderError, VideoSettings
 from batches.frames import (
     captions,
@@ -36,7 +39,7 @@ from batches.frames import (
     video_settings,
     videos_dir,
 )
-from batches.models import BatchSegment, TimelapseBatch, TimelapseImage
+from batches.models import BatchSegment, DaySegment, TimelapseBatch, TimelapseImage
 from common.paths import relative_to_data, remove_media_file
 
 log = logging.getLogger(__name__)
@@ -198,16 +201,18 @@ def _encode_day(batch, day: date, tz, video: VideoSettings, folder: Path, workdi
     scratch = workdir / day.isoformat()
     scratch.mkdir()
     try:
-        ffmpeg.encode(
-            [f.path for f in frames],
-            partial,
-            video,
-            day_runs(frames),
-            scratch,
-            False,
-            heartbeat,
-            captions(frames, batch.camera) if video.timestamp else None,
-        )
+        borrowed = _borrow(batch.camera, day, frames, video, partial)
+        if not borrowed:
+            ffmpeg.encode(
+                [f.path for f in frames],
+                partial,
+                video,
+                day_runs(frames),
+                scratch,
+                False,
+                heartbeat,
+                captions(frames, batch.camera) if video.timestamp else None,
+            )
         partial.replace(target)
     finally:
         ffmpeg.remove_quietly(partial)
@@ -231,6 +236,34 @@ def _encode_day(batch, day: date, tz, video: VideoSettings, folder: Path, workdi
     )
     heartbeat.base += len(frames)
     heartbeat(0, force=True)
+
+
+def _borrow(camera, day: date, frames: list, video: VideoSettings, partial: Path) -> bool:
+    """Link the camera's continuous segment of this day instead of encoding it, if it is the same video.
+
+    The same look (settings hash: size, fps, badge, finishing, logo) and exactly the same
+    images. A hard link: the continuous video replaces its file by renaming a new one over
+    it, which leaves this name on the old one.
+    """
+    segment = DaySegment.objects.filter(camera=camera, local_date=day, settings_hash=video.digest()).first()
+    if segment is None or segment.frame_count != len(frames):
+        return False
+    source = continuous.current_batch(camera)
+    start, end = day_bounds(day, zoneinfo.ZoneInfo(camera.timezone))
+    theirs = set(
+        TimelapseImage.objects.filter(
+            timelapse_batch=source, image__captured_at__gte=start, image__captured_at__lt=end
+        ).values_list("image_id", flat=True)
+    )
+    if theirs != {f.image_id for f in frames} or segment.last_captured_at != max(
+        f.captured_at for f in frames
+    ):
+        return False
+    try:
+        os.link(data_path(segment.file_path), partial)
+    except OSError:
+        return False  # gone meanwhile, or another file system: encode it
+    return True
 
 
 def _in_range(first: date | None, last: date) -> Q:

@@ -183,3 +183,40 @@ def test_a_failed_refresh_is_tried_again_by_the_next_one(camera, add_frame, data
     batch = render_period(period)
 
     assert colours(data_dir / batch.published_path) == [2]
+
+
+def test_a_day_the_continuous_video_already_encoded_is_linked_not_encoded_again(camera, add_frame, data_dir):
+    """GIVEN a camera whose continuous video has encoded two days
+    WHEN its "whole project" video is made, and later a new image comes that only it has seen
+    THEN it takes both days' continuous segments as they are, and encodes only the changed day itself."""
+    from batches import continuous
+    from batches.models import DaySegment
+
+    camera.continuous_mode = "periodic"
+    camera.save()
+    for day in range(2):
+        add_frame(camera, midnight(2 - day) + timedelta(hours=1), PALETTE[day])
+    assert render.render_batch(continuous.request_update(camera, queue=False).pk).status == "completed"
+    theirs = {
+        s.local_date: (data_dir / s.file_path).stat().st_ino for s in DaySegment.objects.filter(camera=camera)
+    }
+    period = enable(camera, Kind.WHOLE_PROJECT)
+    periods.refresh(period)
+    first = render_period(period)
+
+    ours = {
+        s.local_date: (data_dir / s.file_path).stat().st_ino for s in BatchSegment.objects.filter(batch=first)
+    }
+    assert ours == theirs, "the same files, linked"
+    assert colours(data_dir / first.published_path) == [0, 1]
+
+    add_frame(camera, midnight(1) + timedelta(hours=2), PALETTE[2])
+    periods.refresh(PeriodVideo.objects.get(pk=period.pk))
+    second = render_period(period)
+
+    after = {
+        s.local_date: (data_dir / s.file_path).stat().st_ino for s in BatchSegment.objects.filter(batch=first)
+    }
+    day1, day2 = sorted(after)
+    assert after[day1] == theirs[day1] and after[day2] != theirs[day2]
+    assert colours(data_dir / second.published_path) == [0, 1, 2]
