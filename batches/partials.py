@@ -25,8 +25,8 @@ def partial_files(batch: TimelapseBatch) -> list[Path]:
     (plain batches; .<slug>-<type>-<id>.mp4.<attempt>.part before renders were
     named by time), videos/<camera>/.<slug>-continuous-<id>-<time>.mp4.part and
     segments/<camera>/.*.part (a camera's one continuous batch renders its day
-    segments and prefix there; a period video's are under segments/batch-<id>/). Matched without the slug: the camera may have
-    been renamed since.
+    segments and prefix there; a period video's batch under segments/batch-<id>/).
+    Matched without the slug: the camera may have been renamed since.
     """
     data = Path(settings.DATA_DIR)
     videos = data / "videos" / str(batch.camera_id)

@@ -66,11 +66,12 @@ def _logo(period: PeriodVideo) -> dict | None:
 def signature(selection: dict, newest_image: int | None, look: str | None) -> str:
     """A digest of what the video would show: another value means stale.
 
-    The days, the newest image (ids only grow, so a new capture or import moves it
-    and the cleanup removing old ones does not) and the look (camera settings and
-    logo). An image that goes changes nothing: its day is kept in its segment.
+    The first day (the last is today: only images change what a new day holds), the
+    newest image (ids only grow, so a new capture or import moves it and the cleanup
+    removing old ones does not) and the look (camera settings and logo). An image
+    that goes changes nothing: its day is kept in its segment.
     """
-    facts = [selection[segmented.DAYS], selection.get("watermark"), newest_image, look]
+    facts = [selection[segmented.DAYS]["from"], selection.get("watermark"), newest_image, look]
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -100,7 +101,8 @@ def refresh(period: PeriodVideo, now: datetime | None = None) -> str:
         return "disabled"
     images = period_images(period, now)
     newest = images.aggregate(top=Max("id"))["top"]
-    if newest is None and period.batch_id is None:
+    if newest is None:
+        # Nothing in the period (a camera offline for a week): the last video, if any, stays.
         return "no images"
     selection = _selection(period, images, now)
     fps = period.batch.frame_rate if period.batch_id else settings.TIMELAPSER_CONTINUOUS_FPS

@@ -88,6 +88,11 @@ def test_a_refresh_encodes_only_the_days_with_new_images_and_joins_the_kept_ones
     folder = data_dir / "segments" / f"batch-{first.pk}"
     assert [p.name for p in folder.glob("prefix-*")] == [third.selection["prefix"]["path"].rsplit("/", 1)[1]]
     assert periods.refresh(PeriodVideo.objects.get(pk=period.pk)) == "current"
+    # A new day with no image yet changes nothing in a whole project's video.
+    assert (
+        periods.refresh(PeriodVideo.objects.get(pk=period.pk), timezone.now() + timedelta(days=1))
+        == "current"
+    )
 
 
 def badge(frame: bytes, box) -> np.ndarray:
@@ -220,3 +225,24 @@ def test_a_day_the_continuous_video_already_encoded_is_linked_not_encoded_again(
     day1, day2 = sorted(after)
     assert after[day1] == theirs[day1] and after[day2] != theirs[day2]
     assert colours(data_dir / second.published_path) == [0, 1, 2]
+
+
+def test_an_info_page_of_a_period_video_gives_the_dates_of_its_kept_days(camera, add_frame, client):
+    """The first day's images are cleaned up: the dates still start on that day."""
+    from django.urls import reverse
+
+    from sharing.models import Share
+
+    first_day, last_day = midnight(40), midnight(0)
+    old = add_frame(camera, first_day + timedelta(hours=9), PALETTE[0])
+    add_frame(camera, last_day + timedelta(minutes=1), PALETTE[1])
+    period = enable(camera, Kind.WHOLE_PROJECT)
+    periods.refresh(period)
+    render_period(period)
+    period.refresh_from_db()
+    Share.objects.filter(pk=period.share_id).update(is_active=True, share_type=Share.ShareType.INFO_PAGE)
+    Image.objects.filter(pk=old.pk).delete()
+
+    page = client.get(reverse("sharing:page", args=[period.share.token])).content.decode()
+
+    assert f"{first_day:%-d %b %Y} \u2013 {last_day:%-d %b %Y}" in page
