@@ -134,7 +134,9 @@ def render(batch: TimelapseBatch, workdir: Path) -> None:
         row = staged.select_related("image").order_by("sequence_order").first()
         if row is None:
             raise RenderError("No images to render yet for this period.")
-        path, reason = check_frame(row.image.file_path, row.image.file_size_bytes, row.image.file_hash)
+        path, reason = check_frame(
+            row.image.file_path, row.image.file_size_bytes, row.image.file_hash, fetch_to=workdir
+        )
         if path is None:
             raise RenderError(f"Cannot size the video: first frame (image {row.image_id}) {reason}.")
         with PILImage.open(path) as image:
@@ -192,7 +194,10 @@ def _encode_day(batch, day: date, tz, video: VideoSettings, folder: Path, workdi
     rows = TimelapseImage.objects.filter(
         timelapse_batch=batch, image__captured_at__gte=start, image__captured_at__lt=end
     ).order_by("sequence_order")
-    frames = verify_frames(batch, rows, heartbeat)
+    # With media in a bucket the day's frames are downloaded into the work folder (removed with it).
+    fetch_to = workdir / f"frames-{day.isoformat()}"
+    fetch_to.mkdir()
+    frames = verify_frames(batch, rows, heartbeat, fetch_to=fetch_to)
     if not frames:
         # Every staged frame failed its check: the day keeps the segment it had, if any.
         return

@@ -16,9 +16,12 @@ from sharing import periods
 from sharing.models import PeriodVideo
 from tests.batches import conftest as batch_fixtures
 from tests.batches.conftest import PALETTE, SIZE, nearest, region_mean
+from tests.storage.conftest import s3_media, s3_server
 
 pytestmark = pytest.mark.django_db
 camera, add_frame = batch_fixtures.camera, batch_fixtures.add_frame
+# The local S3 server of the storage tests, for the bucket case.
+__all__ = ["s3_media", "s3_server"]
 Kind = PeriodVideo.Kind
 BIG = (640, 480)
 
@@ -246,3 +249,23 @@ def test_an_info_page_of_a_period_video_gives_the_dates_of_its_kept_days(camera,
     page = client.get(reverse("sharing:page", args=[period.share.token])).content.decode()
 
     assert f"{first_day:%-d %b %Y} \u2013 {last_day:%-d %b %Y}" in page
+
+
+def test_with_media_in_a_bucket_the_days_are_read_from_it_and_the_video_written_back(
+    s3_media, camera, add_frame, data_dir, tmp_path
+):
+    import shutil
+
+    images = [add_frame(camera, midnight(1 - day) + timedelta(hours=1), PALETTE[day]) for day in range(2)]
+    for image in images:  # into the bucket, and gone from the disk: only the bucket has them
+        s3_media.put(image.file_path, (data_dir / image.file_path).read_bytes())
+    shutil.rmtree(data_dir / "images")
+    period = enable(camera, Kind.WHOLE_PROJECT)
+    periods.refresh(period)
+
+    batch = render_period(period)
+
+    assert not (data_dir / batch.published_path).exists(), "the video lives in the bucket only"
+    local = tmp_path / "out.mp4"
+    local.write_bytes(s3_media.get(batch.published_path))
+    assert colours(local) == [0, 1]
