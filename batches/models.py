@@ -230,6 +230,43 @@ class DaySegment(models.Model):
         return f"camera {self.camera_id} {self.local_date}"
 
 
+class BatchSegment(models.Model):
+    """One encoded local day of a segmented batch, a period video (not in the seed; batches.segmented).
+
+    A refresh re-encodes only days with an image newer than `max_image_id` (or a
+    different look), then joins the segments. The segment outlives its images:
+    once encoded, the cleanup may remove them and the day stays in the video.
+    """
+
+    batch = models.ForeignKey(
+        TimelapseBatch, on_delete=models.DO_NOTHING, related_name="segments", db_index=False
+    )
+    # The calendar day in the camera's time zone.
+    local_date = models.DateField()
+    settings_hash = models.CharField(max_length=64)
+    frame_count = models.IntegerField()
+    # The newest image (ids only grow) in the segment: a higher id on that day means it changed.
+    max_image_id = models.BigIntegerField()
+    first_day_number = models.IntegerField(null=True, blank=True)
+    last_day_number = models.IntegerField(null=True, blank=True)
+    # Segments join by stream copy only at one size; another size is never joined.
+    width = models.IntegerField()
+    height = models.IntegerField()
+    file_path = models.TextField()
+    file_size_bytes = models.BigIntegerField(default=0)
+    rendered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "timelapse_batch_segments"
+        ordering = ["batch", "local_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "local_date"], name="batch_segments_batch_date_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"batch {self.batch_id} {self.local_date}"
+
+
 class RenderSettings(models.Model):
     """A camera's render defaults beyond the Day badge (not in the seed); no row means all off.
 

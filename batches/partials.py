@@ -25,8 +25,8 @@ def partial_files(batch: TimelapseBatch) -> list[Path]:
     (plain batches; .<slug>-<type>-<id>.mp4.<attempt>.part before renders were
     named by time), videos/<camera>/.<slug>-continuous-<id>-<time>.mp4.part and
     segments/<camera>/.*.part (a camera's one continuous batch renders its day
-    segments and prefix there). Matched without the slug: the camera may have
-    been renamed since.
+    segments and prefix there; a period video's batch under segments/batch-<id>/).
+    Matched without the slug: the camera may have been renamed since.
     """
     data = Path(settings.DATA_DIR)
     videos = data / "videos" / str(batch.camera_id)
@@ -36,7 +36,9 @@ def partial_files(batch: TimelapseBatch) -> list[Path]:
             *(data / "segments" / str(batch.camera_id)).glob(".*.part"),
         ]
     kind = f"{batch.batch_type}-{batch.pk}"
-    return [*videos.glob(f".*-{kind}-*.part"), *videos.glob(f".*-{kind}.mp4.*.part")]
+    # A segmented batch (batches.segmented) also writes its days and prefix in its own folder.
+    segments = (data / "segments" / f"batch-{batch.pk}").glob(".*.part")
+    return [*segments, *videos.glob(f".*-{kind}-*.part"), *videos.glob(f".*-{kind}.mp4.*.part")]
 
 
 def remove_partial_files(batch: TimelapseBatch) -> int:

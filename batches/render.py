@@ -1,6 +1,7 @@
 """Rendering a batch: claim it, check its frames, encode, and publish the outcome.
 
-The dispatcher: plain batches are encoded here, continuous ones by batches.continuous.
+The dispatcher: plain batches are encoded here, continuous ones by batches.continuous, period
+videos (a date range of days) by batches.segmented.
 The status moves live in batches.lifecycle, the frame checks in batches.frames.
 """
 
@@ -10,7 +11,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from batches import continuous, ffmpeg, renditions
+from batches import continuous, ffmpeg, renditions, segmented
 from batches.ffmpeg import RenderError
 from batches.frames import (
     captions,
@@ -40,6 +41,8 @@ def render_batch(batch_id: int) -> TimelapseBatch | None:
     try:
         if batch.batch_type == TimelapseBatch.BatchType.CONTINUOUS:
             continuous.update(batch, workdir)
+        elif segmented.is_segmented(batch):
+            segmented.render(batch, workdir)
         else:
             _render_frames(batch, workdir)
     except (RenderError, OSError) as exc:

@@ -1,8 +1,9 @@
 """Period videos: a camera's "last 7 days", "this month" and "whole project" videos, kept current.
 
-Each period owns one batch and one share. A refresh that finds new frames (or a
-new share logo) puts the batch's frames to the period's images, moves it back
-to pending and queues it on the render queue (batches.lifecycle). The batch row
+Each period owns one batch and one share. A refresh that finds new images (or a
+new share logo, or a day that left the period) stages the days to encode as the
+batch's frames, moves it back to pending and queues it on the render queue; the
+render (batches.segmented) encodes only those days and joins the kept ones. The batch row
 never changes, so the share's link never changes, and its published_* fields
 keep pointing at the last finished video until lifecycle.complete() switches
 them to the new one in one transaction: the link never goes dark.
@@ -14,15 +15,15 @@ import hashlib
 import json
 import logging
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Max
 from django.utils import timezone
 
-from batches import lifecycle
-from batches.models import TimelapseBatch, TimelapseImage
+from batches import lifecycle, segmented
+from batches.models import TimelapseBatch
 from captures.models import Image
 from sharing import services
 from sharing.models import PeriodVideo, Share, ShareWatermark
@@ -32,20 +33,27 @@ Status = TimelapseBatch.Status
 Kind = PeriodVideo.Kind
 
 
-def window_start(kind: str, camera, now: datetime) -> datetime | None:
-    """Where the period begins (None: the whole project); "this month" is the camera's local month."""
+def window(kind: str, camera, now: datetime) -> tuple[date | None, date]:
+    """The period's first and last local day (first None: the whole project), in the camera's time zone.
+
+    Whole days, so each day is one segment that never has to be cut: "last 7 days" is
+    today and the six days before it, "this month" the camera's local month so far.
+    """
+    today = now.astimezone(zoneinfo.ZoneInfo(camera.timezone)).date()
     if kind == Kind.LAST_7_DAYS:
-        return now - timedelta(days=7)
+        return today - timedelta(days=6), today
     if kind == Kind.THIS_MONTH:
-        local = now.astimezone(zoneinfo.ZoneInfo(camera.timezone))
-        return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return None
+        return today.replace(day=1), today
+    return None, today
 
 
 def period_images(period: PeriodVideo, now: datetime):
+    first = window(period.kind, period.camera, now)[0]
+    tz = zoneinfo.ZoneInfo(period.camera.timezone)
     images = Image.objects.filter(camera_id=period.camera_id, captured_at__lte=now)
-    start = window_start(period.kind, period.camera, now)
-    return images if start is None else images.filter(captured_at__gte=start)
+    if first is not None:
+        images = images.filter(captured_at__gte=segmented.day_bounds(first, tz)[0])
+    return images
 
 
 def _logo(period: PeriodVideo) -> dict | None:
@@ -55,34 +63,54 @@ def _logo(period: PeriodVideo) -> dict | None:
     return row.as_selection() if row else None
 
 
-def signature(images, logo: dict | None) -> str:
-    """A digest of which frames the video would hold and how it looks: a change means stale.
+def signature(selection: dict, newest_image: int | None, look: str | None) -> str:
+    """A digest of what the video would show: another value means stale.
 
-    default=str: PostgreSQL sums a bigint column as a Decimal.
-
-    Count, id range, id sum and newest capture time answer "did an image come,
-    go or move?" in one aggregate, without reading every id of a long project.
+    The first day (the last is today: only images change what a new day holds), the
+    newest image (ids only grow, so a new capture or import moves it and the cleanup
+    removing old ones does not) and the look (camera settings and logo). An image
+    that goes changes nothing: its day is kept in its segment.
     """
-    facts = images.aggregate(
-        n=Count("id"), low=Min("id"), high=Max("id"), total=Sum("id"), at=Max("captured_at")
-    )
-    facts["at"] = facts["at"].isoformat() if facts["at"] else None
-    return hashlib.sha256(json.dumps([facts, logo], sort_keys=True, default=str).encode()).hexdigest()
+    facts = [selection[segmented.DAYS]["from"], selection.get("watermark"), newest_image, look]
+    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _selection(period: PeriodVideo, images, now: datetime) -> dict:
+    """The batch's selection for this refresh; what the renders keep there (frame size, prefix) stays."""
+    selection = {**(period.batch.selection if period.batch_id else {})}
+    selection.pop("watermark", None)
+    if segmented.FRAME_SIZE not in selection:
+        # The first image's recorded size, so the look (and the signature) is known before a render.
+        size = images.order_by("captured_at", "id").values_list("width", "height").first()
+        if size and all(size):
+            selection[segmented.FRAME_SIZE] = list(size)
+    logo = _logo(period)
+    first, last = window(period.kind, period.camera, now)
+    return {**selection, "period": period.kind, **segmented.days_selection(first, last),
+            **({"watermark": logo} if logo else {})}  # fmt: skip
 
 
 def refresh(period: PeriodVideo, now: datetime | None = None) -> str:
-    """Queue a render of the period's video if it is stale; returns what happened (for logs and tests)."""
+    """Queue a render of the period's video if it is stale; returns what happened (for logs and tests).
+
+    Only the days with new images (or a new look) are staged for encoding; the render
+    joins them with the kept segments of the other days (batches.segmented).
+    """
     now = now or timezone.now()
     if not period.enabled:
         return "disabled"
     images = period_images(period, now)
-    if not images.exists():
+    newest = images.aggregate(top=Max("id"))["top"]
+    if newest is None:
+        # Nothing in the period (a camera offline for a week): the last video, if any, stays.
         return "no images"
-    logo = _logo(period)
-    digest = signature(images, logo)
-    if period.batch_id and digest == period.signature:
+    selection = _selection(period, images, now)
+    fps = period.batch.frame_rate if period.batch_id else settings.TIMELAPSER_CONTINUOUS_FPS
+    digest = signature(selection, newest, segmented.look_digest(period.camera, fps, selection))
+    # A failed render is tried again (a logo put back, a frame's file restored); only a video
+    # that was made is left alone while nothing changes.
+    if period.batch_id and digest == period.signature and period.batch.status != Status.FAILED:
         return "current"
-    selection = {"period": period.kind, **({"watermark": logo} if logo else {})}
     with transaction.atomic():
         period = PeriodVideo.objects.select_for_update().select_related("camera").get(pk=period.pk)
         if period.batch_id is None:
@@ -90,7 +118,7 @@ def refresh(period: PeriodVideo, now: datetime | None = None) -> str:
                 camera=period.camera,
                 batch_type=TimelapseBatch.BatchType.MANUAL,
                 generation_mode=TimelapseBatch.GenerationMode.PERIODIC,
-                frame_rate=settings.TIMELAPSER_CONTINUOUS_FPS,
+                frame_rate=fps,
                 selection=selection,
             )
             period.batch = batch
@@ -103,8 +131,8 @@ def refresh(period: PeriodVideo, now: datetime | None = None) -> str:
                      dropped_frames=[], selection=selection)  # fmt: skip
             if not moved:
                 return "busy"
-            batch = period.batch
-        _set_frames(batch, images)
+            batch = TimelapseBatch.objects.select_related("camera").get(pk=period.batch_id)
+        staged = segmented.stage(batch, images)
         if period.share_id is None:
             period.share = services.create_share(
                 [batch],
@@ -115,19 +143,9 @@ def refresh(period: PeriodVideo, now: datetime | None = None) -> str:
         period.signature, period.last_rendered_at = digest, now
         period.save(update_fields=["batch", "share", "signature", "last_rendered_at"])
         lifecycle.enqueue(batch.pk)
-    log.info("Period video %s (%s) queued as batch %s", period.pk, period.kind, batch.pk)
+    log.info("Period video %s (%s) queued as batch %s, %d frame(s) to encode", period.pk, period.kind,
+             batch.pk, staged)  # fmt: skip
     return "queued"
-
-
-def _set_frames(batch: TimelapseBatch, images) -> None:
-    """The batch's frames become exactly the period's images, in capture order."""
-    TimelapseImage.objects.filter(timelapse_batch=batch).delete()
-    ids = list(images.order_by("captured_at", "id").values_list("id", flat=True))
-    TimelapseImage.objects.bulk_create(
-        (TimelapseImage(timelapse_batch=batch, image_id=pk, sequence_order=i) for i, pk in enumerate(ids, 1)),
-        batch_size=2000,
-    )
-    TimelapseBatch.objects.filter(pk=batch.pk).update(total_frames=len(ids))
 
 
 def refresh_all(now: datetime | None = None) -> dict[str, int]:

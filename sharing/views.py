@@ -28,7 +28,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
-from batches.models import TimelapseImage
+from batches.models import BatchSegment, TimelapseImage
 from captures import thumbnails
 from common import mediastore
 from common.paths import media_file, safe_key
@@ -150,7 +150,16 @@ def _date_ranges(items: list[services.Item]) -> dict[int, dict]:
         .values("timelapse_batch_id")
         .annotate(first=Min("image__captured_at"), last=Max("image__captured_at"))
     )
-    return {row["timelapse_batch_id"]: row for row in rows}
+    ranges = {row["timelapse_batch_id"]: row for row in rows}
+    # A period video's days are its kept segments: its frames are only the images still to
+    # encode, and the cleanup may have removed the images of its early days.
+    segments = (
+        BatchSegment.objects.filter(batch_id__in=ids)
+        .values("batch_id")
+        .annotate(first=Min("local_date"), last=Max("local_date"))
+    )
+    ranges.update({row["batch_id"]: row for row in segments})
+    return ranges
 
 
 def _gallery(request: HttpRequest, share: Share, items: list[services.Item]):
