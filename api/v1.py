@@ -43,7 +43,7 @@ def _unauthorized(request, exc):
 @api.exception_handler(RateLimited)
 def _rate_limited(request, exc):
     response = _error(request, "Too many requests for this token; slow down and try again.", 429)
-    response["Retry-After"] = "60"
+    response["Retry-After"] = str(exc.retry_after)
     return response
 
 
