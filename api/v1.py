@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from api.auth import BearerToken, RateLimited
+from api.jsonrender import ORJSONRenderer
 from api.routes import batches, cameras, images, shares
 
 api = NinjaAPI(
@@ -19,6 +20,7 @@ api = NinjaAPI(
         'permission the admin would ask of the token\'s user. Errors are JSON: `{"message": ...}`.'
     ),
     auth=BearerToken(),
+    renderer=ORJSONRenderer(),
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url="/docs",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -35,6 +35,17 @@ def test_the_camera_list_shows_health_and_pages(admin_api):
     rest = admin_api.get("/api/v1/cameras", limit=2, offset=2).json()
     assert [c["name"] for c in rest["items"]] == ["c-off"]
     assert rest["items"][0]["health"]["status"] == "disabled"
+
+
+def test_times_come_back_exactly_as_stored_in_utc(admin_api):
+    when = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
+    camera = make_camera(name="gate", last_health_check=when)
+
+    health = admin_api.get(f"/api/v1/cameras/{camera.pk}").json()["health"]
+    listed = admin_api.get("/api/v1/cameras").json()["items"][0]["health"]
+
+    assert health["last_health_check"] == listed["last_health_check"] == "2026-03-01T12:30:15.123456Z"
+    assert datetime.fromisoformat(health["last_health_check"]) == when
 
 
 def test_the_camera_list_filters_by_enabled(admin_api):
