@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import signing
@@ -35,6 +36,17 @@ def test_the_camera_list_shows_health_and_pages(admin_api):
     rest = admin_api.get("/api/v1/cameras", limit=2, offset=2).json()
     assert [c["name"] for c in rest["items"]] == ["c-off"]
     assert rest["items"][0]["health"]["status"] == "disabled"
+
+
+def test_each_camera_gets_the_status_of_its_own_weekdays(admin_api):
+    today = timezone.now().astimezone(ZoneInfo("UTC")).isoweekday()
+    other_day = today % 7 + 1
+    for name, weekdays in [("a", [today]), ("b", [other_day]), ("c", [today]), ("d", []), ("e", [other_day])]:
+        make_camera(name=name, timezone="UTC", capture_weekdays=weekdays)
+
+    items = admin_api.get("/api/v1/cameras").json()["items"]
+
+    assert [item["health"]["status"] for item in items] == ["ok", "outside", "ok", "ok", "outside"]
 
 
 def test_times_come_back_exactly_as_stored_in_utc(admin_api):
