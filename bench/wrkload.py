@@ -40,6 +40,19 @@ def start_gunicorn(python: str, env: dict, port: int, *extra: str) -> subprocess
     )  # fmt: skip
 
 
+def worker_class() -> str:
+    """BENCH_WORKER_CLASS: sync (the Procfile's default) or gthread."""
+    return os.environ.get("BENCH_WORKER_CLASS", "sync")
+
+
+def worker_args() -> list[str]:
+    """gunicorn's worker options for BENCH_WORKER_CLASS (and BENCH_THREADS, gthread only:
+    gunicorn turns a "sync" worker with --threads > 1 into gthread, so the default run is
+    what the Procfile ships)."""
+    threads = ["--threads", os.environ.get("BENCH_THREADS", "4")] if worker_class() == "gthread" else []
+    return ["--worker-class", worker_class(), *threads]
+
+
 def wait_until_up(url: str, headers: dict | None = None) -> None:
     for _ in range(100):
         try:
