@@ -7,8 +7,8 @@ Prints api_rps, api_p99_ms, api_errors, api_queries_per_request (50 cameras) and
 api_queries_per_request_5_cameras (they must be equal), plus CPU per request.
 
 Options via environment: BENCH_DURATION (s, default 30), BENCH_CONNECTIONS (default 16),
-BENCH_REDIS_URL (default redis://127.0.0.1:6379/3), BENCH_WORKER_CLASS (default sync, as in the
-Procfile), BENCH_THREADS (gthread only, default 4).
+BENCH_REDIS_URL (default redis://127.0.0.1:6379/3), BENCH_WORKER_CLASS (default gthread, as in the
+Procfile; or sync), BENCH_THREADS (gthread only, default 4 as in the Procfile).
 """
 
 from __future__ import annotations

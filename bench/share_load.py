@@ -6,8 +6,8 @@ wrk (Debian: `apt-get install wrk`; elsewhere https://github.com/wg/wrk). Sets u
 Prints share_rps, share_p99_ms, share_errors, share_range_mb_per_s (name=value lines).
 
 Options via environment: BENCH_DURATION (s, default 30), BENCH_CONNECTIONS (default 16),
-BENCH_REDIS_URL (default redis://127.0.0.1:6379/3), BENCH_WORKER_CLASS (default sync, as in the Procfile),
-BENCH_THREADS (gthread only, default 4).
+BENCH_REDIS_URL (default redis://127.0.0.1:6379/3), BENCH_WORKER_CLASS (default gthread, as in the Procfile;
+or sync), BENCH_THREADS (gthread only, default 4 as in the Procfile).
 """
 
 from __future__ import annotations
