@@ -6,40 +6,33 @@ narrowed by its scope: a read token never changes anything, whatever its user ma
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
-from django_ratelimit.core import is_ratelimited
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
-from api import tokens
+from api import ratelimit, tokens
 from api.models import ApiToken
 
 
 class RateLimited(Exception):
-    """The token used up its requests for this period."""
+    """The token used up its requests for this period; `retry_after` seconds until the next."""
 
-
-def _over_limit(request: HttpRequest, token: ApiToken) -> bool:
-    return is_ratelimited(
-        request,
-        group="api",
-        key=lambda group, request: f"token:{token.pk}",
-        rate=settings.TIMELAPSER_API_RATE_LIMIT,
-        increment=True,
-    )
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
 
 
 def _accept(request: HttpRequest, token: ApiToken | None) -> ApiToken | None:
     if token is None:
         return None
-    if _over_limit(request, token):
-        raise RateLimited
+    wait = ratelimit.retry_after(token.pk)
+    if wait is not None:
+        raise RateLimited(wait)
     # Views see the token's user, as the admin sees a login's; loaded only if one looks.
     request.user = SimpleLazyObject(lambda: token.user)
     return token

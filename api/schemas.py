@@ -5,12 +5,9 @@ not fields of any schema, so no response can carry them.
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, time
 
-from django.http import HttpResponse
 from ninja import Field, Schema
-from ninja.responses import NinjaJSONEncoder
 
 from api import services
 
@@ -49,13 +46,6 @@ CAMERA_FIELDS = tuple(name for name in CameraOut.model_fields if name != "health
 class CameraPage(Schema):
     items: list[CameraOut]
     count: int
-
-
-def json_response(data, status: int = 200) -> HttpResponse:
-    """Already-shaped data as ninja would send it (same encoder), without validating it again."""
-    return HttpResponse(
-        json.dumps(data, cls=NinjaJSONEncoder), status=status, content_type="application/json; charset=utf-8"
-    )
 
 
 class CaptureOut(Schema):

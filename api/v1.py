@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from api.auth import BearerToken, RateLimited
+from api.jsonrender import ORJSONRenderer
 from api.routes import batches, cameras, images, shares
 
 api = NinjaAPI(
@@ -19,6 +20,7 @@ api = NinjaAPI(
         'permission the admin would ask of the token\'s user. Errors are JSON: `{"message": ...}`.'
     ),
     auth=BearerToken(),
+    renderer=ORJSONRenderer(),
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url="/docs",
@@ -43,7 +45,7 @@ def _unauthorized(request, exc):
 @api.exception_handler(RateLimited)
 def _rate_limited(request, exc):
     response = _error(request, "Too many requests for this token; slow down and try again.", 429)
-    response["Retry-After"] = "60"
+    response["Retry-After"] = str(exc.retry_after)
     return response
 
 

@@ -7,7 +7,8 @@ Prints api_rps, api_p99_ms, api_errors, api_queries_per_request (50 cameras) and
 api_queries_per_request_5_cameras (they must be equal), plus CPU per request.
 
 Options via environment: BENCH_DURATION (s, default 30), BENCH_CONNECTIONS (default 16),
-BENCH_REDIS_URL (default redis://127.0.0.1:6379/3).
+BENCH_REDIS_URL (default redis://127.0.0.1:6379/3), BENCH_WORKER_CLASS (default gthread, as in the
+Procfile; or sync), BENCH_THREADS (gthread only, default 4 as in the Procfile).
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def main() -> int:
         )  # fmt: skip
         few, many, raw = seed.stdout.strip().splitlines()[-1].split()
         port = wrkload.free_port()
-        server = wrkload.start_gunicorn(python, env, port)
+        server = wrkload.start_gunicorn(python, env, port, *wrkload.worker_args())
         url = f"http://127.0.0.1:{port}{PATH}"
         headers = {"Authorization": f"Bearer {raw}"}
         wrkload.wait_until_up(url, headers)
@@ -103,6 +104,7 @@ def main() -> int:
         wrkload.print_figures("api", figures, DURATION, CONNECTIONS)
         print(f"api_queries_per_request={many}")
         print(f"api_queries_per_request_5_cameras={few}")
+        print(f"api_worker_class={wrkload.worker_class()}")
         return 0
     finally:
         wrkload.stop(server, data_dir)

@@ -6,8 +6,8 @@ wrk (Debian: `apt-get install wrk`; elsewhere https://github.com/wg/wrk). Sets u
 Prints share_rps, share_p99_ms, share_errors, share_range_mb_per_s (name=value lines).
 
 Options via environment: BENCH_DURATION (s, default 30), BENCH_CONNECTIONS (default 16),
-BENCH_REDIS_URL (default redis://127.0.0.1:6379/3), BENCH_WORKER_CLASS (default sync, as in the Procfile),
-BENCH_THREADS (gthread only, default 4).
+BENCH_REDIS_URL (default redis://127.0.0.1:6379/3), BENCH_WORKER_CLASS (default gthread, as in the Procfile;
+or sync), BENCH_THREADS (gthread only, default 4 as in the Procfile).
 """
 
 from __future__ import annotations
@@ -145,11 +145,7 @@ def main() -> int:
             check=True,
         )
         port = wrkload.free_port()
-        worker_class = os.environ.get("BENCH_WORKER_CLASS", "sync")  # the Procfile's default
-        # gunicorn turns a "sync" worker with --threads > 1 into gthread: pass threads only
-        # when gthread is asked for, so the default run is what the Procfile ships.
-        threads = ["--threads", os.environ.get("BENCH_THREADS", "4")] if worker_class == "gthread" else []
-        server = wrkload.start_gunicorn(python, env, port, "--worker-class", worker_class, *threads)
+        server = wrkload.start_gunicorn(python, env, port, *wrkload.worker_args())
         base = f"http://127.0.0.1:{port}"
         wrkload.wait_until_up(base + page_path)
         page = httpx.get(base + page_path).text
@@ -166,7 +162,7 @@ def main() -> int:
         wrkload.print_figures("share", figures, DURATION, CONNECTIONS)
         print(f"share_range_mb_per_s={mb_per_s:.0f}")
         print(f"share_video_mb={size / 1e6:.1f}")
-        print(f"share_worker_class={worker_class}")
+        print(f"share_worker_class={wrkload.worker_class()}")
         return 0
     finally:
         wrkload.stop(server, data_dir)

@@ -32,12 +32,26 @@ def recreate_database(name: str) -> None:
 
 
 def start_gunicorn(python: str, env: dict, port: int, *extra: str) -> subprocess.Popen:
-    """gunicorn with the Procfile's two workers (sync unless `extra` says otherwise)."""
+    """gunicorn with the Procfile's two workers (`extra`: worker_args(), as the Procfile's threads)."""
     return subprocess.Popen(
         [str(Path(python).parent / "gunicorn"), "timelapser.wsgi", "--bind", f"127.0.0.1:{port}",
          "--workers", "2", *extra, "--log-level", "warning"],
         cwd=ROOT, env=env,
     )  # fmt: skip
+
+
+def worker_class() -> str:
+    """BENCH_WORKER_CLASS: gthread (the Procfile's web: --threads makes gunicorn's workers
+    gthread) or sync."""
+    return os.environ.get("BENCH_WORKER_CLASS", "gthread")
+
+
+def worker_args() -> list[str]:
+    """gunicorn's worker options for BENCH_WORKER_CLASS: gthread with BENCH_THREADS threads
+    (default 4, the Procfile's WEB_THREADS), or sync (one request at a time per process,
+    a new connection for each)."""
+    threads = ["--threads", os.environ.get("BENCH_THREADS", "4")] if worker_class() == "gthread" else []
+    return ["--worker-class", worker_class(), *threads]
 
 
 def wait_until_up(url: str, headers: dict | None = None) -> None:

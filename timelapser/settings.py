@@ -81,6 +81,18 @@ MIDDLEWARE = [
     # Last, so a locked-out login never reaches the view.
     "axes.middleware.AxesMiddleware",
 ]
+# The API's own, shorter list (timelapser/handlers.py, chosen in timelapser/wsgi.py): calls
+# under API_PATH_PREFIX carry a bearer token, never a session, a form or a page, so they get
+# the security headers (nosniff, referrer policy, HSTS and the SSL redirect when set,
+# X-Frame-Options) and Content-Length, and none of sessions, CSRF, auth-from-session,
+# messages, CSP or axes. The HTML docs page (API_FULL_STACK_PATHS) keeps the full list.
+API_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+API_PATH_PREFIX = "/api/v1/"
+API_FULL_STACK_PATHS = ("/api/v1/docs",)
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError
 
 from api import services, tokens
 from api.auth import BearerToken, require, still_url_auth
+from api.jsonrender import json_response
 from api.schemas import (
     CAMERA_FIELDS,
     CameraOut,
@@ -20,7 +21,6 @@ from api.schemas import (
     ConnectionTestOut,
     StillUrlIn,
     StillUrlOut,
-    json_response,
 )
 from cameras.models import Camera
 from captures.ingest import capture, grab_preview

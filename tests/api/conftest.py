@@ -6,10 +6,12 @@ import pytest
 from cryptography.fernet import Fernet
 from django.contrib.auth.models import Permission
 from django.test import Client
+from django.test.client import ClientHandler
 
 from api import tokens
 from captures.fakecamera import FakeCamera
 from tests.shared_fixtures import _fast_password_hashing, _fresh_cache  # noqa: F401 (autouse here)
+from timelapser.handlers import ApiHandler
 
 
 @pytest.fixture(autouse=True)
@@ -35,11 +37,20 @@ def make_user(db, django_user_model):
     return _make
 
 
+class _ApiStackHandler(ClientHandler):
+    """The test client's handler with the API's middleware (settings.API_MIDDLEWARE), the
+    ones timelapser.wsgi runs for /api/v1/ in production."""
+
+    load_middleware = ApiHandler.load_middleware
+
+
 class ApiClient:
-    """Django's test client with `Authorization: Bearer TOKEN` on every request; keeps every response."""
+    """Django's test client with `Authorization: Bearer TOKEN` on every request, through the
+    API's middleware; keeps every response."""
 
     def __init__(self, raw: str | None):
         self.client = Client()
+        self.client.handler = _ApiStackHandler(enforce_csrf_checks=True)
         self.raw = raw
         self.responses = []
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import signing
@@ -35,6 +36,28 @@ def test_the_camera_list_shows_health_and_pages(admin_api):
     rest = admin_api.get("/api/v1/cameras", limit=2, offset=2).json()
     assert [c["name"] for c in rest["items"]] == ["c-off"]
     assert rest["items"][0]["health"]["status"] == "disabled"
+
+
+def test_each_camera_gets_the_status_of_its_own_weekdays(admin_api):
+    today = timezone.now().astimezone(ZoneInfo("UTC")).isoweekday()
+    other_day = today % 7 + 1
+    for name, weekdays in [("a", [today]), ("b", [other_day]), ("c", [today]), ("d", []), ("e", [other_day])]:
+        make_camera(name=name, timezone="UTC", capture_weekdays=weekdays)
+
+    items = admin_api.get("/api/v1/cameras").json()["items"]
+
+    assert [item["health"]["status"] for item in items] == ["ok", "outside", "ok", "ok", "outside"]
+
+
+def test_times_come_back_exactly_as_stored_in_utc(admin_api):
+    when = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
+    camera = make_camera(name="gate", last_health_check=when)
+
+    health = admin_api.get(f"/api/v1/cameras/{camera.pk}").json()["health"]
+    listed = admin_api.get("/api/v1/cameras").json()["items"][0]["health"]
+
+    assert health["last_health_check"] == listed["last_health_check"] == "2026-03-01T12:30:15.123456Z"
+    assert datetime.fromisoformat(health["last_health_check"]) == when
 
 
 def test_the_camera_list_filters_by_enabled(admin_api):

@@ -94,7 +94,8 @@ def test_each_token_has_its_own_rate_limit(api_as, settings):
     codes = [first.get("/api/v1/cameras").status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
     assert first.responses[-1].json()["message"].startswith("Too many requests")
-    assert first.responses[-1]["Retry-After"] == "60"
+    # Seconds until this token's minute is over.
+    assert 1 <= int(first.responses[-1]["Retry-After"]) <= 60
     assert second.get("/api/v1/cameras").status_code == 200
 
 
