@@ -42,6 +42,12 @@ def remote() -> bool:
     return "media" in settings.STORAGES
 
 
+def where() -> str:
+    """The bucket and prefix as an operator wrote them (s3://bucket/prefix): no keys in it."""
+    storage = _storage()
+    return f"s3://{storage.bucket_name}/{storage.location}".rstrip("/")
+
+
 def _storage():
     from django.core.files.storage import storages
 
@@ -149,6 +155,24 @@ def presigned_url(key: MediaKey, *, download_name: str | None = None, content_ty
     if content_type:
         params["ResponseContentType"] = content_type
     return _storage().url(str(key), parameters=params or None)
+
+
+def listing(folder: str):
+    """(relative path, size, last-modified POSIX time) of every object under `folder` (e.g. "images").
+
+    Page by page (1000 keys per ListObjectsV2 call), so memory stays flat however big
+    the bucket is. The paths are relative to the prefix, as rows store them.
+    """
+    location = _storage().location
+    prefix = f"{location}/{folder}/" if location else f"{folder}/"
+    cut = len(location) + 1 if location else 0
+    try:
+        pages = _client().get_paginator("list_objects_v2").paginate(Bucket=_bucket_name(), Prefix=prefix)
+        for page in pages:
+            for item in page.get("Contents", []):
+                yield item["Key"][cut:], int(item["Size"]), item["LastModified"].timestamp()
+    except Exception as exc:
+        raise _wrap(exc, "list files") from None
 
 
 def delete(keys: Iterable[MediaKey]) -> int:
