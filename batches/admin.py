@@ -17,9 +17,10 @@ from django.utils.html import format_html
 from batches import lifecycle, newflow, services
 from batches.models import DaySegment, TimelapseBatch, TimelapseImage
 from batches.selection import BEST_FRAMES, SelectionError
-from common.paths import media_file
+from common import mediastore
+from common.paths import media_file, safe_key
 from sharing.admin import create_share_from_batches
-from sharing.serving import file_response
+from sharing.serving import file_response, presigned_redirect
 
 
 @admin.register(TimelapseBatch)
@@ -258,6 +259,12 @@ class TimelapseBatchAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise Http404
         batch = get_object_or_404(TimelapseBatch, pk=batch_id)
+        if mediastore.remote():
+            # As share videos: the player follows a presigned URL, and the bucket does Range.
+            response = presigned_redirect(safe_key(batch.published_path), "video/mp4")
+            if response is None:
+                raise Http404("No video for this batch")
+            return response
         video = media_file(batch.published_path)
         if video is None:
             raise Http404("No video for this batch")

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image as PILImage
 
-from batches import ffmpeg
+from batches import ffmpeg, watermark
 from batches.effects import Watermark
 from batches.ffmpeg import RenderError, VideoSettings
 from batches.lifecycle import Heartbeat
@@ -212,9 +212,13 @@ def watermark_of(finishing: RenderSettings, override: dict | None = None) -> Wat
         width, opacity, whose = finishing.watermark_width_percent, finishing.watermark_opacity, "camera's"
     else:
         return None
-    path = data_path(stored)
-    if not path.is_file():
-        raise RenderError(f"The {whose} watermark logo is missing on disk; upload it again or remove it.")
+    data_path(stored)  # a RenderError when the stored path leaves the media folders
+    try:
+        path = watermark.local_file(stored)
+    except mediastore.MediaStoreError as exc:
+        raise RenderError(f"The {whose} watermark logo could not be read: {exc}") from None
+    if path is None:
+        raise RenderError(f"The {whose} watermark logo is missing; upload it again or remove it.")
     return Watermark(
         path=str(path), sha256=sha256_file(path), corner=corner, width_percent=width, opacity=opacity
     )

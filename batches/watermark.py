@@ -2,6 +2,9 @@
 
 The file is named by its content hash, so a new logo never overwrites the one a
 render in progress is reading, and the settings digest changes with the pixels.
+With media in a bucket the logo is kept there (branding/... as a key) and a render
+host reads a copy cached under DATA_DIR/cache/branding: the name is the content
+hash, so a cached copy never goes stale.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
 from batches.models import RenderSettings
-from common.paths import relative_to_data, remove_media_file
+from common import mediastore
+from common.paths import media_file, media_key, relative_to_data, remove_media_file, safe_key
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_SIDE = 4096
@@ -49,9 +53,14 @@ def check_png(data: bytes) -> tuple[int, int]:
 def save_png(data: bytes, *folder: str) -> str:
     """Check this PNG and write it under DATA_DIR/branding/<folder...>; returns the stored (relative) path."""
     check_png(data)
+    name = f"{hashlib.sha256(data).hexdigest()[:16]}.png"
+    if mediastore.remote():
+        relative = "/".join(["branding", *folder, name])
+        mediastore.put(media_key(relative), data, "image/png")
+        return relative
     target_dir = Path(settings.DATA_DIR).joinpath("branding", *folder)
     target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / f"{hashlib.sha256(data).hexdigest()[:16]}.png"
+    target = target_dir / name
     partial = target.with_name(f".{target.name}.part")
     partial.write_bytes(data)
     partial.replace(target)
@@ -75,3 +84,27 @@ def remove(render_settings: RenderSettings) -> None:
     if render_settings.watermark_path:
         remove_media_file(render_settings.watermark_path)
     render_settings.watermark_path = None
+
+
+def local_file(stored: str) -> Path | None:
+    """The logo as a file ffmpeg can read: itself on disk, or its cached copy from the bucket.
+
+    None when it is missing (or the stored path leaves the media folders); a bucket
+    that cannot be reached raises MediaStoreError.
+    """
+    if not mediastore.remote():
+        return media_file(stored)
+    key = safe_key(stored)
+    if key is None:
+        return None
+    cached = Path(settings.DATA_DIR) / "cache" / key
+    if cached.is_file():
+        return cached
+    data = mediastore.read(key)
+    if data is None:
+        return None
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_name(f".{cached.name}.part")
+    partial.write_bytes(data)
+    partial.replace(cached)
+    return cached

@@ -19,6 +19,8 @@ from urllib.parse import quote
 
 from django.conf import settings
 
+from common import s3put
+
 log = logging.getLogger(__name__)
 
 # delete_objects takes at most 1000 keys per call (the S3 API's limit).
@@ -38,6 +40,12 @@ class MediaStoreError(OSError):
 def remote() -> bool:
     """True when media is kept in a bucket instead of under DATA_DIR."""
     return "media" in settings.STORAGES
+
+
+def where() -> str:
+    """The bucket and prefix as an operator wrote them (s3://bucket/prefix): no keys in it."""
+    storage = _storage()
+    return f"s3://{storage.bucket_name}/{storage.location}".rstrip("/")
 
 
 def _storage():
@@ -66,13 +74,28 @@ def _bucket_name() -> str:
     return _storage().bucket_name
 
 
-def put(key: MediaKey, data: bytes, content_type: str = "application/octet-stream") -> None:
-    """Store `data` under `key`. One PUT: S3 writes are atomic, no half object is ever visible."""
+def put(
+    key: MediaKey, data: bytes, content_type: str = "application/octet-stream", *, sha256: str | None = None
+) -> None:
+    """Store `data` under `key`. One PUT: S3 writes are atomic, no half object is ever visible.
+
+    `sha256` (hex), when the caller has it, saves hashing the body again for the signature.
+    The lean PUT (common.s3put) goes first; botocore's put_object when it is off or did not get a 200.
+    """
     name = _bucket_key(key)  # outside the try: a raw string is a bug, not a bucket error
+    storage = _storage()
+    status = None
     try:
+        lean = s3put.putter(storage)
+        if lean is not None:
+            status = lean.put(name, data, content_type, sha256)
+            if status == 200:
+                return
         _client().put_object(Bucket=_bucket_name(), Key=name, Body=data, ContentType=content_type)
     except Exception as exc:
         raise _wrap(exc, "store a file") from None
+    if status is not None and 400 <= status < 500:
+        s3put.disable(storage, status)
 
 
 def upload(key: MediaKey, path: Path, content_type: str = "application/octet-stream") -> None:
@@ -132,6 +155,24 @@ def presigned_url(key: MediaKey, *, download_name: str | None = None, content_ty
     if content_type:
         params["ResponseContentType"] = content_type
     return _storage().url(str(key), parameters=params or None)
+
+
+def listing(folder: str):
+    """(relative path, size, last-modified POSIX time) of every object under `folder` (e.g. "images").
+
+    Page by page (1000 keys per ListObjectsV2 call), so memory stays flat however big
+    the bucket is. The paths are relative to the prefix, as rows store them.
+    """
+    location = _storage().location
+    prefix = f"{location}/{folder}/" if location else f"{folder}/"
+    cut = len(location) + 1 if location else 0
+    try:
+        pages = _client().get_paginator("list_objects_v2").paginate(Bucket=_bucket_name(), Prefix=prefix)
+        for page in pages:
+            for item in page.get("Contents", []):
+                yield item["Key"][cut:], int(item["Size"]), item["LastModified"].timestamp()
+    except Exception as exc:
+        raise _wrap(exc, "list files") from None
 
 
 def delete(keys: Iterable[MediaKey]) -> int:

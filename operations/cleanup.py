@@ -34,6 +34,7 @@ from batches.models import TimelapseBatch
 from cameras.models import Camera
 from captures import retention, thumbnails
 from captures.models import CaptureAttempt, Image
+from common import mediastore
 from common.paths import remove_media_files
 from sharing.models import ShareBatch
 
@@ -389,7 +390,7 @@ def _dir_date(parts: tuple[str, ...]) -> date | None:
 
 
 def sweep_orphan_files(*, now: datetime, dry_run: bool) -> tuple[int, int]:
-    """Remove files under DATA_DIR/images that no image row refers to.
+    """Remove files under DATA_DIR/images (or the bucket's images/) that no image row refers to.
 
     Only files older than the grace period: a capture writes its file before
     its row commits. Directory by directory (memory stays flat): a fast query
@@ -397,14 +398,16 @@ def sweep_orphan_files(*, now: datetime, dry_run: bool) -> tuple[int, int]:
     misses (imports filed under another day, real orphans) get an exact
     file_path lookup before they go.
     """
-    root = Path(settings.DATA_DIR) / "images"
-    if not root.is_dir():
-        return 0, 0
     grace = (now - timedelta(hours=settings.TIMELAPSER_ORPHAN_GRACE_HOURS)).timestamp()
     cameras: dict[str, int] = {}
     for pk, name in Camera.objects.values_list("pk", "name"):
         cameras[str(pk)] = pk
         cameras.setdefault(name, pk)
+    if mediastore.remote():
+        return _sweep_bucket(grace, cameras, dry_run)
+    root = Path(settings.DATA_DIR) / "images"
+    if not root.is_dir():
+        return 0, 0
     count = size = 0
     for dirpath, _dirnames, filenames in os.walk(root, topdown=False):
         here = Path(dirpath)
@@ -429,6 +432,41 @@ def sweep_orphan_files(*, now: datetime, dry_run: bool) -> tuple[int, int]:
             with contextlib.suppress(OSError):
                 if here.stat().st_mtime < grace:
                     here.rmdir()
+    return count, size
+
+
+def _sweep_bucket(grace: float, cameras: dict[str, int], dry_run: bool) -> tuple[int, int]:
+    """The same sweep over the bucket's listing of images/: a listing comes sorted by key, so
+    one directory's objects arrive together and are checked as one group (at most 5000)."""
+    count = size = 0
+    group: list[tuple[str, int]] = []
+    here = None
+
+    def flush() -> None:
+        nonlocal count, size
+        parts = tuple(here.split("/")[1:])  # images/<camera>/<YYYY>/<MM>/<DD>
+        orphans = _unreferenced(group, cameras.get(parts[0]) if parts else None, _dir_date(parts[1:]))
+        count += len(orphans)
+        size += sum(s for _, s in orphans)
+        if not dry_run:
+            remove_media_files(p for p, _ in orphans)
+
+    try:
+        for relative, nbytes, modified in mediastore.listing("images"):
+            if modified >= grace:
+                continue
+            directory = relative.rpartition("/")[0]
+            if group and (directory != here or len(group) >= 5000):
+                flush()
+                group = []
+            here = directory
+            group.append((relative, nbytes))
+    except mediastore.MediaStoreError as exc:
+        # The rest of the cleanup still runs; the next night's sweep picks up from the start.
+        log.warning("orphan sweep stopped: %s", exc)
+        return count, size
+    if group:
+        flush()
     return count, size
 
 

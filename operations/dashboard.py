@@ -20,6 +20,7 @@ from batches.models import TimelapseBatch
 from cameras.models import Camera
 from cameras.schedule import capture_window_reason
 from captures.models import Image
+from common import mediastore
 from common.timezones import zone_or_utc
 from operations.notify import down_threshold, expiring_shares
 
@@ -124,6 +125,16 @@ def disk_bytes_by_camera() -> dict[int, int]:
     return cache.get_or_set("timelapser:dashboard:disk-bytes", compute, DISK_CACHE_SECONDS)
 
 
+def video_bytes() -> int:
+    """Bytes of the published videos (the full renditions), cached like disk_bytes_by_camera."""
+
+    def compute() -> int:
+        total = TimelapseBatch.objects.aggregate(total=Sum("published_size_bytes"))["total"]
+        return total or 0
+
+    return cache.get_or_set("timelapser:dashboard:video-bytes", compute, DISK_CACHE_SECONDS)
+
+
 def next_capture_at(camera: Camera, last_captured_at: datetime | None, now: datetime) -> datetime | None:
     """When the camera's beat task fires next; without one, the last capture plus the interval."""
     if not camera.enabled:
@@ -200,4 +211,8 @@ def dashboard_context(now: datetime | None = None) -> dict:
             expiring_shares(SHARES_EXPIRING_WITHIN).only("pk", "title", "expires_at")[:20]
         ),
         "total_disk_bytes": sum(card.disk_bytes for card in cards),
+        # Media in a bucket: the figures are what the rows say is there (listing a bucket
+        # of millions of objects on a page view is not an option); the page names the bucket.
+        "bucket": mediastore.where() if mediastore.remote() else None,
+        "total_video_bytes": video_bytes() if mediastore.remote() else None,
     }

@@ -8,6 +8,7 @@ after the share has been checked here.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import unicodedata
@@ -22,9 +23,14 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBase,
+    HttpResponseRedirect,
     StreamingHttpResponse,
 )
 from django.utils.http import http_date, parse_http_date_safe
+
+from common import mediastore
+
+log = logging.getLogger(__name__)
 
 CHUNK = 512 * 1024
 # ASCII digits only: `\d` also matches other scripts' digits, which no client sends.
@@ -208,4 +214,25 @@ def _respond(
         FileSlice(handle, start, length), status=status, content_type=content_type, headers=headers
     )
     response.block_size = CHUNK
+    return response
+
+
+def presigned_redirect(
+    key: mediastore.MediaKey | None, kind: str, *, download_name: str | None = None
+) -> HttpResponseBase | None:
+    """Media in a bucket: a 302 to a short-lived presigned URL, which answers Range itself.
+
+    None when there is no such object (the caller answers its own 404); a 503 when the
+    bucket cannot be asked. The URL expires in minutes (a player that pauses longer asks
+    again and gets a fresh one), so the redirect is never cached.
+    """
+    try:
+        if key is None or mediastore.size(key) is None:
+            return None
+        url = mediastore.presigned_url(key, download_name=download_name, content_type=kind)
+    except mediastore.MediaStoreError as exc:
+        log.warning("media: %s", exc)
+        return HttpResponse("Media storage is unavailable; try again shortly.", status=503)
+    response = HttpResponseRedirect(url)
+    response["Cache-Control"] = "private, no-store"
     return response

@@ -34,7 +34,7 @@ from common import mediastore
 from common.paths import media_file, safe_key
 from sharing import compare, media, services
 from sharing.models import Share
-from sharing.serving import file_response
+from sharing.serving import file_response, presigned_redirect
 
 log = logging.getLogger(__name__)
 
@@ -359,16 +359,8 @@ def _bucket_redirect(item: services.Item | None, name: str | None) -> HttpRespon
 
 
 def _presigned_redirect(key: mediastore.MediaKey | None, name: str | None, kind: str) -> HttpResponseBase:
-    try:
-        if key is None or mediastore.size(key) is None:
-            return not_found()
-        url = mediastore.presigned_url(key, download_name=name, content_type=kind)
-    except mediastore.MediaStoreError as exc:
-        log.warning("share media: %s", exc)
-        return HttpResponse("Media storage is unavailable; try again shortly.", status=503)
-    response = HttpResponseRedirect(url)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    response = presigned_redirect(key, kind, download_name=name)
+    return not_found() if response is None else response
 
 
 @media_limit

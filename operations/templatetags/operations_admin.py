@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 
+from common import mediastore
 from operations.disk import disk_status
 
 register = template.Library()
@@ -16,7 +17,7 @@ def disk_banner(context) -> dict:
     user = getattr(request, "user", None)
     if not (user and user.is_active and user.is_staff):
         return {"disk": None}
-    return {"disk": disk_status()}
+    return {"disk": disk_status(), "bucket": mediastore.remote()}
 
 
 # What operators use every day, in the order of the work: camera -> images -> timelapses -> shares.
