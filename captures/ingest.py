@@ -259,7 +259,7 @@ def _store(
             # One PUT is atomic; the timestamped name (to the microsecond) is what
             # keeps two captures apart, as the local no-overwrite rename does.
             key = media_key(str(relpath))
-            mediastore.put(key, picture.data, _CONTENT_TYPES[picture.format], sha256=digest)
+            mediastore.put(key, picture.data, _CONTENT_TYPES[picture.format])
         else:
             write_atomically(absolute, picture.data)
     except FileExistsError:

@@ -19,8 +19,6 @@ from urllib.parse import quote
 
 from django.conf import settings
 
-from common import s3put
-
 log = logging.getLogger(__name__)
 
 # delete_objects takes at most 1000 keys per call (the S3 API's limit).
@@ -74,28 +72,13 @@ def _bucket_name() -> str:
     return _storage().bucket_name
 
 
-def put(
-    key: MediaKey, data: bytes, content_type: str = "application/octet-stream", *, sha256: str | None = None
-) -> None:
-    """Store `data` under `key`. One PUT: S3 writes are atomic, no half object is ever visible.
-
-    `sha256` (hex), when the caller has it, saves hashing the body again for the signature.
-    The lean PUT (common.s3put) goes first; botocore's put_object when it is off or did not get a 200.
-    """
+def put(key: MediaKey, data: bytes, content_type: str = "application/octet-stream") -> None:
+    """Store `data` under `key`. One PUT: S3 writes are atomic, no half object is ever visible."""
     name = _bucket_key(key)  # outside the try: a raw string is a bug, not a bucket error
-    storage = _storage()
-    status = None
     try:
-        lean = s3put.putter(storage)
-        if lean is not None:
-            status = lean.put(name, data, content_type, sha256)
-            if status == 200:
-                return
         _client().put_object(Bucket=_bucket_name(), Key=name, Body=data, ContentType=content_type)
     except Exception as exc:
         raise _wrap(exc, "store a file") from None
-    if status is not None and 400 <= status < 500:
-        s3put.disable(storage, status)
 
 
 def upload(key: MediaKey, path: Path, content_type: str = "application/octet-stream") -> None:
