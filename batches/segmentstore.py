@@ -40,9 +40,16 @@ def published(relative: str | None) -> bool:
 
 
 def local(relative: str) -> Path:
-    """The local copy to join, downloaded from the bucket when this worker has none."""
+    """The local copy to join, downloaded from the bucket when this worker has none or an old one.
+
+    A re-encoded day keeps its name (<date>.mp4), so a copy another host left here may be
+    stale: with a bucket one HEAD per joined file (2-3 per update, thanks to the prefix)
+    compares sizes before the copy is trusted.
+    """
     path = data_path(relative)
-    if not path.is_file() and mediastore.remote():
+    if not mediastore.remote():
+        return path
+    if not path.is_file() or path.stat().st_size != mediastore.size(media_key(relative)):
         partial = path.with_name(f".{path.name}.download.part")
         path.parent.mkdir(parents=True, exist_ok=True)
         try:

@@ -112,3 +112,20 @@ def test_continuous_segments_go_to_the_bucket_and_another_worker_joins_them(
     assert f"site/{second.published_renditions['poster']}" in s3_media.listing()
     rendered = {s.local_date: s.rendered_at for s in DaySegment.objects.filter(camera=camera)}
     assert len(rendered) == 3 and sorted(rendered.values())[0] < first.completed_at, "old days not re-encoded"
+
+
+def test_a_stale_local_segment_copy_is_replaced_by_the_bucket_one(s3_media, data_dir):
+    """Another host re-encoded the day under the same name: the copy left here is not joined."""
+    from batches import segmentstore
+
+    relative = "segments/1/2026-01-01.mp4"
+    s3_media.put(relative, b"the day as re-encoded elsewhere")
+    stale = data_dir / relative
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"old")
+
+    assert segmentstore.local(relative).read_bytes() == b"the day as re-encoded elsewhere"
+    stale.unlink()
+    assert segmentstore.local(relative).read_bytes() == b"the day as re-encoded elsewhere", (
+        "fetched when absent"
+    )
