@@ -11,6 +11,7 @@ time, so a segment row is written only after its file is in place.
 from __future__ import annotations
 
 import logging
+import shutil
 import zoneinfo
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -21,12 +22,11 @@ from django.db.models import Max
 from django.utils import timezone
 from PIL import Image as PILImage
 
-from batches import ffmpeg, lifecycle
+from batches import ffmpeg, lifecycle, renditions, segmentstore
 from batches.ffmpeg import RenderError
 from batches.frames import (
     captions,
     check_frame,
-    data_path,
     day_range,
     day_runs,
     output_name,
@@ -38,7 +38,7 @@ from batches.models import DaySegment, TimelapseBatch, TimelapseImage
 from batches.partials import partial_files
 from cameras.models import Camera
 from captures.models import Image
-from common.paths import relative_to_data, remove_media_file
+from common.paths import relative_to_data
 
 log = logging.getLogger(__name__)
 Status = TimelapseBatch.Status
@@ -137,15 +137,22 @@ def _local_day_bounds(day: date, tz: zoneinfo.ZoneInfo) -> tuple[datetime, datet
     return datetime.combine(day, time.min, tz), datetime.combine(day + timedelta(days=1), time.min, tz)
 
 
-def _dirty_days(batch: TimelapseBatch, digest: str, tz: zoneinfo.ZoneInfo) -> set[date]:
-    """Days to (re-)encode: those with frames after the watermark, and those rendered with other settings."""
+def web_segment(relative: str) -> str:
+    """A day segment's web rendition, beside it: segments/<camera>/<date>.web.mp4."""
+    return relative.removesuffix(".mp4") + ".web.mp4"
+
+
+def _dirty_days(batch: TimelapseBatch, digest: str, tz: zoneinfo.ZoneInfo, web: bool) -> set[date]:
+    """Days to (re-)encode: those with frames after the watermark, those rendered with other
+    settings, and (when the video is taller than the web limit) those without a web segment."""
     frames = TimelapseImage.objects.filter(timelapse_batch=batch)
     watermark = batch.selection.get(WATERMARK)
     if watermark:
         frames = frames.filter(image__captured_at__gt=datetime.fromisoformat(watermark))
     days = {at.astimezone(tz).date() for at in frames.values_list("image__captured_at", flat=True)}
     for segment in DaySegment.objects.filter(camera_id=batch.camera_id):
-        if segment.settings_hash != digest or not data_path(segment.file_path).is_file():
+        paths = [segment.file_path, *([web_segment(segment.file_path)] if web else [])]
+        if segment.settings_hash != digest or not all(segmentstore.present(path) for path in paths):
             days.add(segment.local_date)
     return days
 
@@ -160,18 +167,27 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
     if FRAME_SIZE not in batch.selection:
         if first is None:
             raise RenderError("No images to render yet for this camera.")
-        path, reason = check_frame(first.image.file_path, first.image.file_size_bytes, first.image.file_hash)
+        # With media in a bucket the frames are downloaded into the work folder (removed with it).
+        path, reason = check_frame(
+            first.image.file_path, first.image.file_size_bytes, first.image.file_hash, fetch_to=workdir
+        )
         if path is None:
             raise RenderError(f"Cannot size the video: first frame (image {first.image_id}) {reason}.")
         with PILImage.open(path) as image:
             batch.selection[FRAME_SIZE] = list(image.size)
     video = video_settings(camera, tuple(batch.selection[FRAME_SIZE]), batch.frame_rate)
     digest = video.digest()
+    try:
+        kinds = renditions.parse(batch.selection.get("renditions"))
+    except renditions.RenditionError as exc:
+        raise RenderError(str(exc)) from exc
+    # Taller than the web limit: every day also gets a web segment, from the same decode.
+    web = "web" in kinds and renditions.web_size(video.width, video.height) is not None
     watermark_at = TimelapseImage.objects.filter(timelapse_batch=batch).aggregate(
         at=Max("image__captured_at")
     )["at"]
-    days = sorted(_dirty_days(batch, digest, tz))
-    if not days and batch.published_path and data_path(batch.published_path).is_file():
+    days = sorted(_dirty_days(batch, digest, tz, web))
+    if not days and segmentstore.published(batch.published_path):
         # Nothing new since the published video (a periodic run with no captures).
         now = timezone.now()
         lifecycle.still_ours(batch).update(status=Status.COMPLETED, completed_at=now, heartbeat_at=now,
@@ -188,30 +204,49 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
         rows = TimelapseImage.objects.filter(
             timelapse_batch=batch, image__captured_at__gte=start, image__captured_at__lt=end
         ).order_by("sequence_order")
-        frames = verify_frames(batch, rows, heartbeat)
+        # One day's downloaded frames at a time: a re-encode of every day must not fill the disk.
+        fetched = _fresh(workdir, f"frames-{day.isoformat()}")
+        frames = verify_frames(batch, rows, heartbeat, fetch_to=fetched)
         if not frames:
             # Nothing left of that day to encode (all dropped or cleaned up): drop its segment.
             for segment in DaySegment.objects.filter(camera=camera, local_date=day):
-                remove_media_file(segment.file_path)
+                segmentstore.remove(segment.file_path)
+                segmentstore.remove(web_segment(segment.file_path))
                 segment.delete()
             continue
         runs = day_runs(frames)
         target = segments_dir / f"{day.isoformat()}.mp4"
-        partial = target.with_name(f".{target.name}.{batch.pk}-{batch.attempts}.part")
+        web_target = target.with_name(f"{day.isoformat()}.web.mp4")
+        attempt = f"{batch.pk}-{batch.attempts}"
+        plan = renditions.segment_plan(
+            target.with_name(f".{target.name}.{attempt}.part"),
+            web_target.with_name(f".{web_target.name}.{attempt}.part") if web else None,
+            video.width,
+            video.height,
+        )
         try:
             ffmpeg.encode(
                 [f.path for f in frames],
-                partial,
+                target,
                 video,
                 runs,
                 _fresh(workdir, day),
-                False,
-                heartbeat,
-                captions(frames, camera) if video.timestamp else None,
+                on_progress=heartbeat,
+                captions=captions(frames, camera) if video.timestamp else None,
+                plan=plan,
             )
-            partial.replace(target)
+            if "web" in plan.outputs:
+                plan.outputs["web"].replace(web_target)
+                segmentstore.store(web_target)
+            else:
+                # A web segment left from settings that needed one would be joined by no one.
+                segmentstore.remove(relative_to_data(web_target))
+            plan.outputs["full"].replace(target)
+            segmentstore.store(target)
         finally:
-            ffmpeg.remove_quietly(partial)
+            for path in plan.outputs.values():
+                ffmpeg.remove_quietly(path)
+            shutil.rmtree(fetched, ignore_errors=True)
         DaySegment.objects.update_or_create(
             camera=camera,
             local_date=day,
@@ -235,11 +270,27 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
     name = output_name(batch)
     final = videos_dir(camera) / name
     partial = final.with_name(f".{name}.part")
+    # The web rendition and the poster are published beside the video, in the same step.
+    files = {
+        "poster": (
+            final.with_name(f".{final.stem}.poster.jpg.part"),
+            final.with_name(f"{final.stem}.poster.jpg"),
+        )
+    }
+    if web:
+        files["web"] = (
+            final.with_name(f".{final.stem}.web.mp4.part"),
+            final.with_name(f"{final.stem}.web.mp4"),
+        )
+    kinds = ["full", *(["web"] if web else [])]
     selection = {**batch.selection}
     try:
-        prefix = _valid_prefix(batch, digest, days)
-        ffmpeg.concat(_inputs(prefix, segments), partial, workdir)
-        selection[PREFIX] = _refresh_prefix(prefix, segments, digest, segments_dir, workdir)
+        prefix = _valid_prefix(batch, digest, days, kinds)
+        for kind in kinds:
+            target = partial if kind == "full" else files["web"][0]
+            ffmpeg.concat(_inputs(prefix, segments, kind), target, workdir)
+        ffmpeg.first_frame(partial, files["poster"][0], workdir)
+        selection[PREFIX] = _refresh_prefix(prefix, segments, digest, segments_dir, workdir, kinds)
         total = sum(s.frame_count for s in segments)
         if watermark_at:
             selection[WATERMARK] = watermark_at.isoformat()
@@ -252,38 +303,58 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
             total,
             overlay_applied,
             (first_day, last_day),
+            files=files,
             selection=selection,
             day_range_start=first_day,
             day_range_end=last_day,
         )
     finally:
-        ffmpeg.remove_quietly(partial)
-    old_prefix, new_prefix = batch.selection.get(PREFIX), selection.get(PREFIX)
-    if published and old_prefix and old_prefix["path"] != (new_prefix or {}).get("path"):
+        for path in [partial, *(written for written, _ in files.values())]:
+            ffmpeg.remove_quietly(path)
+    old_prefix, new_prefix = batch.selection.get(PREFIX) or {}, selection.get(PREFIX) or {}
+    if published:
         # Only the renderer reads a prefix, and the next one starts after this commit.
-        remove_media_file(old_prefix["path"])
+        for key in ("path", "web_path"):
+            if old_prefix.get(key) and old_prefix[key] != new_prefix.get(key):
+                segmentstore.remove(old_prefix[key])
 
 
-def _valid_prefix(batch: TimelapseBatch, digest: str, dirty: list[date]) -> dict | None:
-    """The cached join of earlier days, if no day it holds changed and it has today's settings."""
+def _segment_path(segment: DaySegment, kind: str) -> str:
+    return web_segment(segment.file_path) if kind == "web" else segment.file_path
+
+
+def _prefix_key(kind: str) -> str:
+    return "web_path" if kind == "web" else "path"
+
+
+def _valid_prefix(batch: TimelapseBatch, digest: str, dirty: list[date], kinds: list[str]) -> dict | None:
+    """The cached join of earlier days, if no day it holds changed and it has today's settings
+    (and a join of every rendition this video needs)."""
     prefix = batch.selection.get(PREFIX)
     if not prefix or prefix["hash"] != digest:
         return None
     if dirty and min(dirty) <= date.fromisoformat(prefix["through"]):
         return None
-    return prefix if data_path(prefix["path"]).is_file() else None
+    paths = [prefix.get(_prefix_key(kind)) for kind in kinds]
+    return prefix if all(path and segmentstore.present(path) for path in paths) else None
 
 
-def _inputs(prefix: dict | None, segments: list[DaySegment]) -> list[Path]:
+def _inputs(prefix: dict | None, segments: list[DaySegment], kind: str = "full") -> list[Path]:
+    """The local files to join for one rendition (downloaded first when media is in a bucket)."""
     if prefix is None:
-        return [data_path(s.file_path) for s in segments]
+        return [segmentstore.local(_segment_path(s, kind)) for s in segments]
     through = date.fromisoformat(prefix["through"])
-    later = [data_path(s.file_path) for s in segments if s.local_date > through]
-    return [data_path(prefix["path"]), *later]
+    later = [segmentstore.local(_segment_path(s, kind)) for s in segments if s.local_date > through]
+    return [segmentstore.local(prefix[_prefix_key(kind)]), *later]
 
 
 def _refresh_prefix(
-    prefix: dict | None, segments: list[DaySegment], digest: str, folder: Path, workdir: Path
+    prefix: dict | None,
+    segments: list[DaySegment],
+    digest: str,
+    folder: Path,
+    workdir: Path,
+    kinds: list[str] = ("full",),
 ) -> dict | None:
     """Extend the prefix to every day but the latest (the one new captures will change)."""
     if len(segments) < 2:
@@ -291,18 +362,21 @@ def _refresh_prefix(
     through = segments[-2].local_date
     if prefix and date.fromisoformat(prefix["through"]) >= through:
         return prefix
-    inputs = _inputs(prefix, segments[:-1])
-    target = folder / f"prefix-{through.isoformat()}-{digest[:12]}.mp4"
-    partial = target.with_name(f".{target.name}.part")
-    try:
-        ffmpeg.concat(inputs, partial, workdir, faststart=False)
-        partial.replace(target)
-    finally:
-        ffmpeg.remove_quietly(partial)
-    return {"path": relative_to_data(target), "through": through.isoformat(), "hash": digest}
+    refreshed = {"through": through.isoformat(), "hash": digest}
+    for kind in kinds:
+        suffix = ".web.mp4" if kind == "web" else ".mp4"
+        target = folder / f"prefix-{through.isoformat()}-{digest[:12]}{suffix}"
+        partial = target.with_name(f".{target.name}.part")
+        try:
+            ffmpeg.concat(_inputs(prefix, segments[:-1], kind), partial, workdir, faststart=False)
+            partial.replace(target)
+        finally:
+            ffmpeg.remove_quietly(partial)
+        refreshed[_prefix_key(kind)] = segmentstore.store(target)
+    return refreshed
 
 
-def _fresh(workdir: Path, day: date) -> Path:
-    path = workdir / day.isoformat()
+def _fresh(workdir: Path, day: date | str) -> Path:
+    path = workdir / (day.isoformat() if isinstance(day, date) else day)
     path.mkdir()
     return path

@@ -382,6 +382,14 @@ def concat(segments: Sequence[Path], output: Path, workdir: Path, faststart: boo
     _run([*args, "-f", "mp4", "-y", str(output)], workdir)
 
 
+def first_frame(video: Path, image: Path, workdir: Path) -> None:
+    """The video's first frame as a JPEG poster (a continuous video's, taken from its join)."""
+    _run(
+        ["-i", str(video), "-frames:v", "1", "-q:v", "4", "-f", "image2", "-update", "1", "-y", str(image)],
+        workdir,
+    )
+
+
 def decode_frames(path: Path, size: tuple[int, int] | None = None) -> list[bytes]:
     """Every frame of a video as raw RGB24 bytes (tests and checks; no ffprobe is shipped)."""
     args = [ffmpeg_exe(), "-v", "error", "-i", str(path), "-fps_mode", "passthrough"]

@@ -188,11 +188,20 @@ def complete(
     final)); they are renamed and switched in the same step, and retired alike.
     """
     path = relative_to_data(final)
+    files = files or {}
     remote = mediastore.remote()
+    uploaded: list[str] = []
     if remote:
         # Uploaded before the row lock, so a slow upload holds no lock; a new
         # name every time, so the object under the published name never changes.
-        mediastore.upload(media_key(path), partial, "video/mp4")
+        try:
+            for written, name in [(partial, final), *files.values()]:
+                relative = relative_to_data(name)
+                mediastore.upload(media_key(relative), written, content_type(name))
+                uploaded.append(relative)
+        except mediastore.MediaStoreError:
+            remove_media_files(uploaded)
+            raise
     with transaction.atomic():
         row = (
             still_ours(batch)
@@ -203,7 +212,7 @@ def complete(
         if row is None:
             log.warning("Batch %s was taken over while rendering; discarding this result", batch.pk)
             if remote:
-                remove_media_files([path])
+                remove_media_files(uploaded)
             return False
         if remote:
             size = partial.stat().st_size
@@ -211,9 +220,7 @@ def complete(
         else:
             partial.replace(final)
             size = final.stat().st_size
-        # Renditions live on local disk only for now: with a bucket the video alone is
-        # published (the written files are removed by the render) and shares stream it.
-        published = {} if remote else _publish_files(files or {})
+        published = _publish_files(files, remote)
         now = timezone.now()
         retired = list(row["retired_outputs"] or [])
         new_paths = {path, *_rendition_paths(published)}
@@ -249,22 +256,34 @@ def complete(
     return True
 
 
-def _publish_files(files: dict[str, tuple[Path, Path]]) -> dict:
-    """Rename each written file to its published name; the row value that describes them."""
+CONTENT_TYPES = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".vtt": "text/vtt; charset=utf-8"}
+
+
+def content_type(path: Path) -> str:
+    return CONTENT_TYPES.get(path.suffix, "application/octet-stream")
+
+
+def _publish_files(files: dict[str, tuple[Path, Path]], remote: bool) -> dict:
+    """Put each written file under its published name (renamed on disk; in a bucket it was
+    uploaded already and the local copy goes); the row value that describes them."""
     published: dict = {}
     for role, (written, final) in files.items():
-        written.replace(final)
         relative = relative_to_data(final)
+        local = written if remote else final
+        if not remote:
+            written.replace(final)
         if final.suffix == ".mp4":
-            width, height = video_size(final)
+            width, height = video_size(local)
             published[role] = {
                 "path": relative,
-                "size": final.stat().st_size,
+                "size": local.stat().st_size,
                 "width": width,
                 "height": height,
             }
         else:
             published[role] = relative
+        if remote:
+            local.unlink(missing_ok=True)
     return published
 
 

@@ -9,12 +9,14 @@ the disk one dead render at a time.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from django.conf import settings
 
 from batches.models import TimelapseBatch
-from common.paths import relative_to_data, remove_media_files
+from common import mediastore
+from common.paths import UnsafePath, media_path, relative_to_data, remove_media_files
 
 
 def partial_files(batch: TimelapseBatch) -> list[Path]:
@@ -43,4 +45,13 @@ def partial_files(batch: TimelapseBatch) -> list[Path]:
 
 def remove_partial_files(batch: TimelapseBatch) -> int:
     """Delete the batch's `.part` files (through the media path guard); how many went."""
-    return remove_media_files(relative_to_data(path) for path in partial_files(batch))
+    if not mediastore.remote():
+        return remove_media_files(relative_to_data(path) for path in partial_files(batch))
+    # With media in a bucket the half-written files are still local (only finished ones are
+    # uploaded), so they are unlinked here rather than deleted as bucket keys.
+    removed = 0
+    for path in partial_files(batch):
+        with contextlib.suppress(UnsafePath, FileNotFoundError):
+            media_path(relative_to_data(path)).unlink()
+            removed += 1
+    return removed

@@ -7,11 +7,14 @@ database and data dir in a temp folder (BENCH_DATABASE_URL picks another databas
   render_peak_rss_3000_mb   the same for 3,000 frames
   continuous_update_ratio   1 new day on top of 100 days / on top of 1 day
   render_quality_fps_ratio  ours with deflicker, Day badge and a watermark logo / bare ffmpeg, same frames
-  renditions_ratio          full 1080p + web 720p from one decode / the two rendered separately (CPU s;
-                            wall beside it), both with deflicker, Day badge and logo
-  renditions_peak_rss_3000_mb  peak RSS of the two-rendition render of 3,000 frames with finishing
+  renditions_ratio_1080p    full + web from one render / the two rendered separately (CPU s; wall beside
+                            it), 1080p frames: one encode serves both (renditions_encodes_1080p=1)
+  renditions_ratio_1440p    the same for 2560x1440 frames: full 1440p + web 1080p, two x264 encodes
+                            from one decode; both with deflicker, Day badge and logo
+  renditions_peak_rss_3000_mb_*  peak RSS (this process + ffmpeg) of that render of 3,000 frames
 BENCH_ONLY=render,continuous,long,quality,renditions picks parts (renditions is not in the default set);
-BENCH_LONG_FRAMES (3000) sizes the long runs.
+BENCH_LONG_FRAMES (3000) sizes the long runs; BENCH_RENDITIONS_SIZES (1920x1080,2560x1440) the
+renditions cases, BENCH_RENDITIONS_LONG=0 skips their 3,000-frame runs.
 """
 
 from __future__ import annotations
@@ -308,43 +311,72 @@ def finished_camera(name: str, files, count: int, max_width: int | None = None) 
     return camera
 
 
-def render_kinds(camera: Camera, kinds: str) -> tuple[float, float]:
-    """(wall, CPU seconds) of one render writing these renditions; its files are removed after."""
+def render_kinds(camera: Camera, kinds: str) -> tuple[float, float, dict[str, int]]:
+    """(wall, CPU seconds, bytes per video) of one render writing these renditions; files removed after."""
     batch = create_batch(camera, Selection(fps=30))
     TimelapseBatch.objects.filter(pk=batch.pk).update(selection={**batch.selection, "renditions": kinds})
     before_cpu, started = cpu_seconds(), time.perf_counter()
     batch = render.render_batch(batch.pk)
     wall, cpu = time.perf_counter() - started, cpu_seconds() - before_cpu
     assert batch.status == "completed", batch.error_message
-    for value in [batch.published_path, *(batch.published_renditions or {}).values()]:
+    renditions = batch.published_renditions or {}
+    sizes = {"full": batch.published_size_bytes}
+    sizes |= {kind: value["size"] for kind, value in renditions.items() if isinstance(value, dict)}
+    for value in [batch.published_path, *renditions.values()]:
         frames.data_path(value["path"] if isinstance(value, dict) else value).unlink()
-    return wall, cpu
+    return wall, cpu, sizes
 
 
-def bench_renditions(files) -> None:
-    """Two renditions (1080p full + 720p web) from one decode against two separate renders."""
-    settings.TIMELAPSER_WEB_RENDITION_HEIGHT = 720
-    both = finished_camera("bench-renditions", files, 300)
-    full_only = finished_camera("bench-renditions-full", files, 300)
-    web_only = finished_camera("bench-renditions-720", files, 300, max_width=1280)
+def renditions_case(label: str, files, size: tuple[int, int]) -> None:
+    """Full + web from one render against a full render plus a separate <= 1080p render.
+
+    At or below the web limit the full video is the web one: one encode, published
+    for both, and the bench says so (renditions_encodes_*). Above it two x264
+    encodes share one decode and the finishing.
+    """
+    both = finished_camera(f"bench-renditions-{label}", files, 300)
+    full_only = finished_camera(f"bench-renditions-{label}-full", files, 300)
+    limit = settings.TIMELAPSER_WEB_RENDITION_HEIGHT
+    web_width = round(size[0] * min(1, limit / size[1]))
+    web_only = finished_camera(f"bench-renditions-{label}-web", files, 300, max_width=web_width)
     one, two = [], []
     for _ in range(ROUNDS):
         one.append(render_kinds(both, "web,full"))
         a, b = render_kinds(full_only, "full"), render_kinds(web_only, "full")
-        two.append((a[0] + b[0], a[1] + b[1]))
+        two.append((a[0] + b[0], a[1] + b[1], {"full": a[2]["full"], "web": b[2]["full"]}))
     wall_one, cpu_one = (statistics.median(x[i] for x in one) for i in (0, 1))
     wall_two, cpu_two = (statistics.median(x[i] for x in two) for i in (0, 1))
-    print(f"renditions_cpu_seconds_one_decode={cpu_one:.2f}")
-    print(f"renditions_cpu_seconds_separate={cpu_two:.2f}")
-    print(f"renditions_ratio={cpu_one / cpu_two:.3f}")
-    print(f"renditions_wall_seconds_one_decode={wall_one:.2f}")
-    print(f"renditions_wall_seconds_separate={wall_two:.2f}")
-    print(f"renditions_wall_ratio={wall_one / wall_two:.3f}")
+    sizes_one, sizes_two = one[-1][2], two[-1][2]
+    print(f"renditions_encodes_{label}={len([k for k in sizes_one if k in ('full', 'web')])}")
+    print(f"renditions_cpu_seconds_one_decode_{label}={cpu_one:.2f}")
+    print(f"renditions_cpu_seconds_separate_{label}={cpu_two:.2f}")
+    print(f"renditions_ratio_{label}={cpu_one / cpu_two:.3f}")
+    print(f"renditions_wall_seconds_one_decode_{label}={wall_one:.2f}")
+    print(f"renditions_wall_seconds_separate_{label}={wall_two:.2f}")
+    print(f"renditions_wall_ratio_{label}={wall_one / wall_two:.3f}")
+    web_one = sizes_one.get("web", sizes_one["full"])
+    print(f"renditions_web_bytes_{label}={web_one} (separate render: {sizes_two['web']})")
+    print(f"renditions_full_bytes_{label}={sizes_one['full']} (separate render: {sizes_two['full']})")
+    print(f"load_average_{label}={os.getloadavg()[0]:.1f}")
     sys.stdout.flush()
-    big = finished_camera("bench-renditions-long", files, LONG_FRAMES)
-    with PeakRss() as peak:
-        render_kinds(big, "web,full")
-    print(f"renditions_peak_rss_{LONG_FRAMES}_mb={peak.mb:.0f}")
+
+
+def bench_renditions() -> None:
+    """The share page's web rendition and the download's full one: 1080p frames (one encode serves
+    both) and 1440p frames (a 1080p web rendition beside the full one), with deflicker, badge, logo."""
+    cases = os.environ.get("BENCH_RENDITIONS_SIZES", "1920x1080,2560x1440").split(",")
+    for case in cases:
+        width, height = (int(n) for n in case.split("x"))
+        label = f"{height}p"
+        files = make_frames(FRAMES_DIR.with_name(f"bench-frames-{label}"), 300, size=(width, height))
+        renditions_case(label, files, (width, height))
+        if os.environ.get("BENCH_RENDITIONS_LONG", "1") == "1":
+            big = finished_camera(f"bench-renditions-long-{label}", files, LONG_FRAMES)
+            with PeakRss() as peak:
+                render_kinds(big, "web,full")
+            print(f"renditions_peak_rss_{LONG_FRAMES}_mb_{label}={peak.mb:.0f}")
+            print(f"load_average_after_long_{label}={os.getloadavg()[0]:.1f}")
+            sys.stdout.flush()
 
 
 def main() -> None:
@@ -368,7 +400,7 @@ def main() -> None:
         files = files or make_frames(FRAMES_DIR, 300)
         bench_long(files)
     if "renditions" in parts:
-        bench_renditions(files or make_frames(FRAMES_DIR, 300))
+        bench_renditions()
 
 
 if __name__ == "__main__":

@@ -21,8 +21,8 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from batches.models import TimelapseBatch
-from common import siteurl
-from common.paths import media_file
+from common import mediastore, siteurl
+from common.paths import media_file, safe_key
 from sharing.models import Share, ShareBatch, ShareCustomization, default_display_options
 
 # Strict: only #rgb or #rrggbb reaches the page's <style>; anything else falls back.
@@ -439,6 +439,17 @@ def rendition_file(batch: TimelapseBatch, role: str) -> Path | None:
     """
     value = (batch.published_renditions or {}).get(role)
     return media_file(value["path"] if isinstance(value, dict) else value)
+
+
+def rendition_key(batch: TimelapseBatch, role: str) -> mediastore.MediaKey | None:
+    """The bucket key of a published rendition (media in a bucket), through the same guard."""
+    value = (batch.published_renditions or {}).get(role)
+    return safe_key(value["path"] if isinstance(value, dict) else value)
+
+
+def stream_key(batch: TimelapseBatch) -> mediastore.MediaKey | None:
+    """What the share player streams from a bucket: the web rendition, else the full video."""
+    return rendition_key(batch, "web") or safe_key(batch.published_path)
 
 
 def stream_file(batch: TimelapseBatch) -> Path | None:

@@ -339,7 +339,7 @@ def _serve_video(
     item = services.find_item(share, item_pk)
     name = f"{item.title}.mp4" if item and download else None
     if mediastore.remote():
-        return _bucket_redirect(item, name)
+        return _bucket_redirect(item, name, download=download)
     # Downloads get the full resolution; the player streams the web rendition.
     path = (services.output_file if download else services.stream_file)(item.batch) if item else None
     if path is None:
@@ -347,14 +347,17 @@ def _serve_video(
     return file_response(request, path, "video/mp4", download_name=name)
 
 
-def _bucket_redirect(item: services.Item | None, name: str | None) -> HttpResponseBase:
+def _bucket_redirect(item: services.Item | None, name: str | None, *, download: bool) -> HttpResponseBase:
     """Media in a bucket: send the player to a short-lived presigned URL, which does Range itself.
 
     The share was checked above; the URL expires in minutes (a player that pauses
     longer asks this view again and gets a fresh one). Never cached: a stale
     redirect would outlive its signature.
     """
-    key = safe_key(item.batch.published_path) if item else None
+    # Downloads get the full resolution; the player streams the web rendition, as on disk.
+    key = None
+    if item:
+        key = safe_key(item.batch.published_path) if download else services.stream_key(item.batch)
     return _presigned_redirect(key, name, "video/mp4")
 
 

@@ -159,3 +159,40 @@ def test_render_command_takes_renditions(camera, add_frame, day_start, data_dir,
     assert ffmpeg.video_size(data_dir / batch.published_renditions["web"]["path"]) == (320, 240)
     with pytest.raises(CommandError, match="Unknown rendition"):
         call_command("render", camera.name, "--renditions", "web,vp9", stdout=StringIO())
+
+
+def test_two_encoders_share_the_cores_by_pixels_and_each_gets_one_at_least():
+    assert renditions.split_threads((2560, 1440), (1920, 1080), cores=2) == {"full": 1, "web": 1}
+    assert renditions.split_threads((3840, 2160), (1920, 1080), cores=8) == {"full": 6, "web": 2}
+    assert renditions.split_threads((2560, 1440), (1920, 1080), cores=1) == {"full": 1, "web": 1}
+
+
+def test_only_a_two_encoder_render_caps_threads_and_lookahead(tmp_path, small_web):
+    final = tmp_path / "video.mp4"
+    one = renditions.plan(("web", "full"), final, 1, 320, 240, 10)
+    assert one.shares_encode and one.threads == {}
+    _, args = renditions.graph_tail(one, 10, "veryfast", 23)
+    assert "-threads" not in args and "-x264-params" not in args, "a lone encoder keeps x264's defaults"
+
+    two = renditions.plan(("web", "full"), final, 1, 640, 480, 10)
+    assert not two.shares_encode
+    _, args = renditions.graph_tail(two, 10, "veryfast", 23)
+    params = [args[i + 1] for i, a in enumerate(args) if a == "-x264-params"]
+    assert params == ["rc-lookahead=4", "rc-lookahead=4:subme=1:me=dia"], "full first, then the web one"
+
+
+def test_a_source_above_the_web_limit_gives_two_decodable_renditions_of_the_same_frames(
+    camera, add_frame, day_start, data_dir, small_web
+):
+    """GIVEN a 480p source and a 240p web limit WHEN it renders THEN the web file is a second
+    encode (its own bytes) of the very same frames, in order, as the full one."""
+    batch = render_with(camera, add_frame, day_start, "web,full", frames=12)
+    full = data_dir / batch.published_path
+    web = data_dir / batch.published_renditions["web"]["path"]
+    assert full.read_bytes() != web.read_bytes()
+    from tests.batches.conftest import nearest
+
+    def colours(path):
+        return [nearest(tuple(f[i] for i in range(3))) for f in ffmpeg.decode_frames(path, size=(1, 1))]
+
+    assert colours(full) == colours(web) == [i % len(PALETTE) for i in range(12)]

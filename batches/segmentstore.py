@@ -1,0 +1,69 @@
+"""Where a continuous video's day segments and prefix joins live when media is in a bucket.
+
+ffmpeg joins local files, so DATA_DIR/segments stays the render worker's working copy
+either way. With a bucket (common.mediastore) each segment is uploaded once it is
+written and its DaySegment row saved only after that; a worker without the local copy
+(another host, a fresh disk) downloads it before the join. Without a bucket this
+module is a no-op around the local files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from batches.frames import data_path
+from common import mediastore
+from common.paths import media_key, relative_to_data, remove_media_file
+
+
+def store(local: Path) -> str:
+    """A segment (or prefix) just written under DATA_DIR: uploaded when media is in a bucket."""
+    relative = relative_to_data(local)
+    if mediastore.remote():
+        mediastore.upload(media_key(relative), local, "video/mp4")
+    return relative
+
+
+def present(relative: str) -> bool:
+    """Whether a segment row's file can be joined. With a bucket the row is trusted: it is
+    written only after the upload, and asking the bucket per day would cost a request each."""
+    return mediastore.remote() or data_path(relative).is_file()
+
+
+def published(relative: str | None) -> bool:
+    """Whether the published video is still there (one HEAD with a bucket)."""
+    if not relative:
+        return False
+    if mediastore.remote():
+        return mediastore.size(media_key(relative)) is not None
+    return data_path(relative).is_file()
+
+
+def local(relative: str) -> Path:
+    """The local copy to join, downloaded from the bucket when this worker has none or an old one.
+
+    A re-encoded day keeps its name (<date>.mp4), so a copy another host left here may be
+    stale: with a bucket one HEAD per joined file (2-3 per update, thanks to the prefix)
+    compares sizes before the copy is trusted.
+    """
+    path = data_path(relative)
+    if not mediastore.remote():
+        return path
+    if not path.is_file() or path.stat().st_size != mediastore.size(media_key(relative)):
+        partial = path.with_name(f".{path.name}.download.part")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            mediastore.download(media_key(relative), partial)
+            partial.replace(path)
+        finally:
+            partial.unlink(missing_ok=True)
+    return path
+
+
+def remove(relative: str | None) -> None:
+    """Both copies: the bucket's (through the path guard) and the local working copy."""
+    if not relative:
+        return
+    remove_media_file(relative)
+    if mediastore.remote():
+        data_path(relative).unlink(missing_ok=True)
