@@ -250,7 +250,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Celery would reconnect to the database around every task (see timelapser/celery.py);
 # with this it does so every 1,000 tasks and CONN_MAX_AGE decides the rest.
 CELERY_DB_REUSE_MAX = 1000
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, with camera captures on their slot grid (cameras/beat.py).
+CELERY_BEAT_SCHEDULER = "cameras.beat:CaptureScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic work is declared once, in operations/schedule.py (made into
 # django-celery-beat rows by `migrate`); per-camera captures are rows made by
