@@ -133,7 +133,9 @@ def encoder_args(kind: str, preset: str, crf: int) -> list[str]:
         # SVT-AV1 preset 10 encodes at roughly x264 veryfast's speed; crf 35 is about the
         # size of x264 crf 23 at the same look (AV1's scale runs higher).
         return ["-c:v", "libsvtav1", "-preset", str(settings.TIMELAPSER_AV1_PRESET), "-crf", "35"]
-    return ["-c:v", "libx264", "-preset", preset, "-crf", str(crf)]
+    threads = settings.TIMELAPSER_RENDER_THREADS
+    args = ["-c:v", "libx264", "-preset", preset, "-crf", str(crf)]
+    return [*args, "-threads", str(threads)] if threads else args
 
 
 def graph_tail(p: Plan, frames: int, preset: str, crf: int) -> tuple[str, list[str]]:
