@@ -8,6 +8,8 @@
 # MALLOC_ARENA_MAX=2: glibc gives each thread that allocates an arena of its own (up to 8 a
 # core); two are plenty for threads that mostly wait on sockets. Gossip, mingle and heartbeat
 # are for workers watching each other: nothing here uses them, and mingle waits at startup.
+# TIMELAPSER_RENDER_THREADS=1: one x264 thread, ~70 MB less for a 1080p render and the other
+# core left to captures and the web; renders take about twice as long (README, "Layouts").
 web: env MALLOC_ARENA_MAX=2 gunicorn timelapser.wsgi --bind ${BIND:-127.0.0.1:8000} --workers ${WEB_CONCURRENCY:-1} --threads ${WEB_THREADS:-4} --no-control-socket --access-logfile -
 worker: env CELERY_SKIP_CHECKS=1 TIMELAPSER_WORKER=1 MALLOC_ARENA_MAX=2 celery -A timelapser worker --without-gossip --without-mingle --without-heartbeat --queues capture,maintenance --pool threads --concurrency ${CAPTURE_CONCURRENCY:-4} --beat-thread --hostname capture@%h --loglevel INFO
-renderer: env CELERY_SKIP_CHECKS=1 TIMELAPSER_WORKER=1 MALLOC_ARENA_MAX=2 celery -A timelapser worker --without-gossip --without-mingle --without-heartbeat --queues render --pool solo --hostname render@%h --loglevel INFO
+renderer: env CELERY_SKIP_CHECKS=1 TIMELAPSER_WORKER=1 MALLOC_ARENA_MAX=2 TIMELAPSER_RENDER_THREADS=${TIMELAPSER_RENDER_THREADS:-1} celery -A timelapser worker --without-gossip --without-mingle --without-heartbeat --queues render --pool solo --hostname render@%h --loglevel INFO

@@ -355,7 +355,7 @@ def encode(
     args = [
         *source, *graph_args,
         "-fps_mode", "passthrough",
-        "-c:v", "libx264", "-preset", video.preset, "-crf", str(video.crf),
+        *renditions.encoder_args("full", video.preset, video.crf),
         "-an",
     ]  # fmt: skip
     if faststart:

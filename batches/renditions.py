@@ -156,7 +156,8 @@ def split_threads(full: tuple[int, int], web: tuple[int, int], cores: int | None
     Both run at once in one ffmpeg; each with x264's own default (1.5 x cores) would
     oversubscribe the machine and double the frame buffers for no speed.
     """
-    cores = cores or os.cpu_count() or 1
+    # A layout that caps the render's threads (TIMELAPSER_RENDER_THREADS) caps both encoders' sum.
+    cores = cores or settings.TIMELAPSER_RENDER_THREADS or os.cpu_count() or 1
     full_px, web_px = full[0] * full[1], web[0] * web[1]
     share = max(1, min(cores - 1, round(cores * full_px / (full_px + web_px)))) if cores > 1 else 1
     return {"full": share, "web": max(1, cores - share)}
@@ -175,8 +176,10 @@ def encoder_args(kind: str, preset: str, crf: int, threads: dict[str, int] | Non
     args = ["-c:v", "libx264", "-preset", preset, "-crf", str(crf)]
     if threads and kind in threads:
         params = [f"rc-lookahead={SHARED_LOOKAHEAD}"] + ([WEB_X264] if kind == "web" else [])
-        args += ["-threads", str(threads[kind]), "-x264-params", ":".join(params)]
-    return args
+        return [*args, "-threads", str(threads[kind]), "-x264-params", ":".join(params)]
+    # One encoder: x264's own thread count unless the layout caps it (TIMELAPSER_RENDER_THREADS).
+    single = settings.TIMELAPSER_RENDER_THREADS
+    return [*args, "-threads", str(single)] if single else args
 
 
 def graph_tail(p: Plan, frames: int, preset: str, crf: int) -> tuple[str, list[str]]:

@@ -76,11 +76,41 @@ def footprint(root: int) -> tuple[float, float, int]:
     return rss / 1024, pss / 1024, len(pids)
 
 
+def role(pid: int) -> str:
+    """Which of make run's processes pid is, from its command line (for the per-process figures)."""
+    with contextlib.suppress(OSError):
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        parent = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+        parent_command = Path(f"/proc/{parent}/cmdline").read_bytes().decode(errors="replace")
+        for needle, name in (
+            ("ffmpeg", "ffmpeg"),
+            ("launch", "launcher"),
+            ("capture@", "capture_worker"),
+            ("render@", "render_worker"),
+            ("make", "make"),
+        ):
+            if needle in command:
+                return name
+        if "gunicorn" in command:
+            return "gunicorn_worker" if "gunicorn" in parent_command else "gunicorn_master"
+    return "other"
+
+
+def per_role(root: int) -> dict[str, float]:
+    """Summed VmRSS MB of each role in the tree."""
+    sizes: dict[str, float] = {}
+    for pid in tree(root):
+        name = role(pid)
+        sizes[name] = sizes.get(name, 0) + field_kb(f"/proc/{pid}/status", "VmRSS:") / 1024
+    return sizes
+
+
 class Peak:
     """Samples the tree's footprint every 0.5 s in a thread; keeps the peaks."""
 
     def __init__(self, root: int):
         self.root, self.rss, self.pss, self.processes = root, 0.0, 0.0, 0
+        self.roles: dict[str, float] = {}
         self.running = True
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -90,6 +120,8 @@ class Peak:
             rss, pss, count = footprint(self.root)
             self.rss, self.pss = max(self.rss, rss), max(self.pss, pss)
             self.processes = max(self.processes, count)
+            for name, size in per_role(self.root).items():
+                self.roles[name] = max(self.roles.get(name, 0), size)
             time.sleep(0.5)
 
     def stop(self) -> None:
@@ -273,6 +305,8 @@ def main() -> None:
         print(f"idle_rss_mb={rss:.0f}")
         print(f"idle_pss_mb={pss:.0f}")
         print(f"processes={count}")
+        for name, size in sorted(per_role(run.pid).items()):
+            print(f"idle_rss_mb_{name}={size:.0f}")
         sys.stdout.flush()
 
         cameras = subprocess.Popen(
@@ -338,6 +372,9 @@ def main() -> None:
         print(f"busy_rss_mb={peak.rss:.0f}")
         print(f"busy_pss_mb={peak.pss:.0f}")
         print(f"busy_processes={peak.processes}")
+        # Each process's own peak: they need not fall at the same moment as the tree's.
+        for name, size in sorted(peak.roles.items()):
+            print(f"busy_rss_mb_{name}={size:.0f}")
         print(f"captures_expected={expected}")
         print(f"captures_stored={len(taken)}")
         print(f"missed_slots={expected - len(taken)}")

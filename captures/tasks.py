@@ -17,11 +17,11 @@ logger = logging.getLogger(__name__)
 
 
 def slot_for(now: datetime, interval_seconds: int) -> datetime:
-    """The scheduled slot a beat tick belongs to: now rounded to the nearest interval.
+    """The slot of a capture that came without one: now rounded to the nearest interval.
 
-    Rounding (not flooring) absorbs beat's few milliseconds of jitter either
-    way; a retried or redelivered task maps to the same slot as long as it runs
-    within half an interval, and the slot's unique constraint does the rest.
+    Beat names the slot of each tick itself (cameras/beat.py); this is for a call by
+    hand and for a message queued before beat did. Rounding, not flooring, so a run
+    a hair early or late maps to the same slot; the slot's unique constraint does the rest.
     """
     step = max(1, interval_seconds)
     return datetime.fromtimestamp(round(now.timestamp() / step) * step, UTC)

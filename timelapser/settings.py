@@ -262,7 +262,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Celery would reconnect to the database around every task (see timelapser/celery.py);
 # with this it does so every 1,000 tasks and CONN_MAX_AGE decides the rest.
 CELERY_DB_REUSE_MAX = 1000
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, with camera captures on their slot grid (cameras/beat.py).
+CELERY_BEAT_SCHEDULER = "cameras.beat:CaptureScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic work is declared once, in operations/schedule.py (made into
 # django-celery-beat rows by `migrate`); per-camera captures are rows made by
@@ -334,6 +335,10 @@ TIMELAPSER_IMPORT_DIRS = env.list("TIMELAPSER_IMPORT_DIRS", default=[str(DATA_DI
 # x264 settings for every render (and the benchmark's bare ffmpeg baseline).
 TIMELAPSER_RENDER_PRESET = env.str("TIMELAPSER_RENDER_PRESET", default="veryfast")
 TIMELAPSER_RENDER_CRF = env.int("TIMELAPSER_RENDER_CRF", default=23)
+# x264's threads per encode; 0 lets x264 choose (1.5 a core, each holding frames of its own).
+# The lean layout sets 1 (Procfile.lean): a 1080p encode then needs ~70 MB less and leaves
+# the second core to captures and the web, and takes about twice as long on an idle 2-core host.
+TIMELAPSER_RENDER_THREADS = env.int("TIMELAPSER_RENDER_THREADS", default=0)
 # Which renditions a plain render writes besides the full-resolution one (batches/renditions.py):
 # "web" (<= TIMELAPSER_WEB_RENDITION_HEIGHT, what the share page streams) and "av1" (libsvtav1).
 TIMELAPSER_RENDITIONS = env.str("TIMELAPSER_RENDITIONS", default="web,full")

@@ -21,4 +21,7 @@ def test_render_and_capture_tasks_route_to_their_own_queues():
 
 
 def test_beat_reads_schedules_from_the_database():
-    assert app.conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
+    from django_celery_beat.schedulers import DatabaseScheduler
+    from kombu.utils.imports import symbol_by_name
+
+    assert issubclass(symbol_by_name(app.conf.beat_scheduler), DatabaseScheduler)
