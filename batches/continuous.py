@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import shutil
 import zoneinfo
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -29,6 +29,7 @@ from batches.frames import (
     check_frame,
     day_range,
     day_runs,
+    local_day_bounds,
     output_name,
     verify_frames,
     video_settings,
@@ -133,10 +134,6 @@ def _append_new_images(batch: TimelapseBatch) -> int:
     return len(ids)
 
 
-def _local_day_bounds(day: date, tz: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:
-    return datetime.combine(day, time.min, tz), datetime.combine(day + timedelta(days=1), time.min, tz)
-
-
 def web_segment(relative: str) -> str:
     """A day segment's web rendition, beside it: segments/<camera>/<date>.web.mp4."""
     return relative.removesuffix(".mp4") + ".web.mp4"
@@ -200,7 +197,7 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
     for old in partial_files(batch):
         ffmpeg.remove_quietly(old)
     for day in days:
-        start, end = _local_day_bounds(day, tz)
+        start, end = local_day_bounds(day, tz)
         rows = TimelapseImage.objects.filter(
             timelapse_batch=batch, image__captured_at__gte=start, image__captured_at__lt=end
         ).order_by("sequence_order")

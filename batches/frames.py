@@ -10,7 +10,7 @@ import logging
 import shutil
 import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -268,6 +268,11 @@ def output_name(batch: TimelapseBatch) -> str:
     """
     slug = slugify(batch.camera.name) or "camera"
     return f"{slug}-{batch.batch_type}-{batch.pk}-{timezone.now():%Y%m%d-%H%M%S-%f}.mp4"
+
+
+def local_day_bounds(day: date, tz: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:
+    """A local day in the camera's time zone as [its midnight, the next one): 23 or 25 hours on a DST day."""
+    return datetime.combine(day, time.min, tz), datetime.combine(day + timedelta(days=1), time.min, tz)
 
 
 def day_range(day_numbers) -> tuple[int | None, int | None]:

@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import zoneinfo
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from pathlib import Path
 
 from django.conf import settings
@@ -34,6 +34,7 @@ from batches.frames import (
     data_path,
     day_range,
     day_runs,
+    local_day_bounds,
     output_name,
     verify_frames,
     video_settings,
@@ -62,10 +63,6 @@ def days_selection(first: date | None, last: date) -> dict:
 def segments_dir(batch: TimelapseBatch) -> Path:
     # Not under segments/<camera id>/: that folder is the continuous video's.
     return Path(settings.DATA_DIR) / "segments" / f"batch-{batch.pk}"
-
-
-def day_bounds(day: date, tz: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:
-    return datetime.combine(day, time.min, tz), datetime.combine(day + timedelta(days=1), time.min, tz)
 
 
 def _range(selection: dict) -> tuple[date | None, date]:
@@ -106,7 +103,7 @@ def stage(batch: TimelapseBatch, images) -> int:
     }
     ids: list[int] = []
     if dirty:
-        since = day_bounds(min(dirty), tz)[0]
+        since = local_day_bounds(min(dirty), tz)[0]
         rows = images.filter(captured_at__gte=since).order_by("captured_at", "id")
         ids = [pk for pk, at in rows.values_list("id", "captured_at") if at.astimezone(tz).date() in dirty]
     with transaction.atomic():
@@ -190,7 +187,7 @@ def render(batch: TimelapseBatch, workdir: Path) -> None:
 
 
 def _encode_day(batch, day: date, tz, video: VideoSettings, folder: Path, workdir: Path, heartbeat) -> None:
-    start, end = day_bounds(day, tz)
+    start, end = local_day_bounds(day, tz)
     rows = TimelapseImage.objects.filter(
         timelapse_batch=batch, image__captured_at__gte=start, image__captured_at__lt=end
     ).order_by("sequence_order")
@@ -254,7 +251,7 @@ def _borrow(camera, day: date, frames: list, video: VideoSettings, partial: Path
     if segment is None or segment.frame_count != len(frames):
         return False
     source = continuous.current_batch(camera)
-    start, end = day_bounds(day, zoneinfo.ZoneInfo(camera.timezone))
+    start, end = local_day_bounds(day, zoneinfo.ZoneInfo(camera.timezone))
     theirs = set(
         TimelapseImage.objects.filter(
             timelapse_batch=source, image__captured_at__gte=start, image__captured_at__lt=end

@@ -23,6 +23,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from batches import lifecycle, segmented
+from batches.frames import local_day_bounds
 from batches.models import TimelapseBatch
 from captures.models import Image
 from sharing import services
@@ -52,7 +53,7 @@ def period_images(period: PeriodVideo, now: datetime):
     tz = zoneinfo.ZoneInfo(period.camera.timezone)
     images = Image.objects.filter(camera_id=period.camera_id, captured_at__lte=now)
     if first is not None:
-        images = images.filter(captured_at__gte=segmented.day_bounds(first, tz)[0])
+        images = images.filter(captured_at__gte=local_day_bounds(first, tz)[0])
     return images
 
 
