@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import Max, Min
 
-from batches.models import TimelapseImage
+from batches.models import BatchSegment, TimelapseImage
 from captures.models import Image
 from sharing.models import Share
 from sharing.services import Item, Theme
@@ -37,13 +37,20 @@ def _zone(camera) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo("UTC")
 
 
-def _frame_days(batch, zone) -> tuple[date, date] | None:
+def _video_days(batch, zone) -> tuple[date, date] | None:
+    """The first and last local day the video shows: its frames', and a period video's kept days.
+
+    A period video's frames are only the days still to encode (batches.segmented): the days
+    it already shows are its segments, whose images the cleanup may since have removed.
+    """
     span = TimelapseImage.objects.filter(timelapse_batch=batch).aggregate(
         first=Min("image__captured_at"), last=Max("image__captured_at")
     )
-    if span["first"] is None:
-        return None
-    return span["first"].astimezone(zone).date(), span["last"].astimezone(zone).date()
+    kept = BatchSegment.objects.filter(batch=batch).aggregate(first=Min("local_date"), last=Max("local_date"))
+    days = [kept["first"], kept["last"]] if kept["first"] else []
+    if span["first"] is not None:
+        days += [span["first"].astimezone(zone).date(), span["last"].astimezone(zone).date()]
+    return (min(days), max(days)) if days else None
 
 
 def _nearest_noon(camera_id: int, day: date, zone) -> Image | None:
@@ -68,7 +75,7 @@ def pick(share: Share, items: list[Item], theme: Theme) -> list[Side] | None:
         return None
     batch = items[0].batch
     zone = _zone(batch.camera)
-    days = _frame_days(batch, zone)
+    days = _video_days(batch, zone)
     if days is None:
         return None
     chosen = (theme.before_date or days[0], theme.after_date or days[1])

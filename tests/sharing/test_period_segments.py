@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import numpy as np
 import pytest
 from django.utils import timezone
+from PIL import Image as PILImage
 
 from batches import ffmpeg, render
 from batches.models import BatchSegment, TimelapseBatch, TimelapseImage
@@ -249,6 +251,35 @@ def test_an_info_page_of_a_period_video_gives_the_dates_of_its_kept_days(camera,
     page = client.get(reverse("sharing:page", args=[period.share.token])).content.decode()
 
     assert f"{first_day:%-d %b %Y} \u2013 {last_day:%-d %b %Y}" in page
+
+
+def test_a_period_video_compares_its_first_and_last_day_once_rendered(camera, add_frame, client):
+    """Its frames are emptied by the render: the before/after days are the video's kept days."""
+    from django.urls import reverse
+
+    from sharing.models import Share, ShareCustomization
+
+    for days_ago, colour in ((3, PALETTE[0]), (1, PALETTE[2])):
+        add_frame(camera, midnight(days_ago) + timedelta(hours=12), colour)
+    period = enable(camera, Kind.WHOLE_PROJECT)
+    periods.refresh(period)
+    render_period(period)
+    period.refresh_from_db()
+    assert staged(period.batch_id) == 0
+    Share.objects.filter(pk=period.share_id).update(is_active=True, share_type=Share.ShareType.INFO_PAGE)
+    ShareCustomization.objects.update_or_create(
+        share_id=period.share_id, defaults={"display_options": {"before_after": True}}
+    )
+    token = period.share.token
+
+    page = client.get(reverse("sharing:page", args=[token])).content.decode()
+    pictures = [client.get(f"/share/{token}/compare/{side}.jpg") for side in ("before", "after")]
+
+    assert "Before and after" in page
+    assert f"on {midnight(3):%-d %B %Y}" in page and f"on {midnight(1):%-d %B %Y}" in page
+    assert [p.status_code for p in pictures] == [200, 200]
+    shown = [PILImage.open(io.BytesIO(b"".join(p.streaming_content))).convert("RGB") for p in pictures]
+    assert [nearest(p.getpixel((p.width // 2, p.height // 2))) for p in shown] == [0, 2]
 
 
 def test_with_media_in_a_bucket_the_days_are_read_from_it_and_the_video_written_back(
