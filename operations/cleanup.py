@@ -5,7 +5,8 @@ Order of work, each step safe to interrupt:
    cameras in one pass), decide what goes (see `_Thinner`), delete up to
    PAGE_SIZE rows per transaction, and unlink their files after the commit;
 2. sweep DATA_DIR/images for files no row refers to (what a crash between a
-   commit and its unlinks, or a half-written capture, leaves behind);
+   commit and its unlinks, or a half-written capture, leaves behind), and the
+   videos and segments of deleted batches and cameras (operations.outputsweep);
 3. prune old capture attempts; 4. drop superseded continuous outputs.
 Only one run at a time (`single_run`).
 """
@@ -36,6 +37,7 @@ from captures import retention, thumbnails
 from captures.models import CaptureAttempt, Image
 from common import mediastore
 from common.paths import remove_media_files
+from operations import outputsweep
 from sharing.models import ShareBatch
 
 log = logging.getLogger(__name__)
@@ -131,7 +133,9 @@ def run_cleanup(
         report.cameras.extend(clean_images(valid, now=now, dry_run=dry_run, report=report))
         if not camera_names:
             # Whole-installation steps; a run for one camera stays about that camera.
-            report.orphan_files, report.orphan_bytes = sweep_orphan_files(now=now, dry_run=dry_run)
+            files, size = sweep_orphan_files(now=now, dry_run=dry_run)
+            outputs, output_size = outputsweep.sweep_orphan_outputs(now=now, dry_run=dry_run)
+            report.orphan_files, report.orphan_bytes = files + outputs, size + output_size
             report.thumbnails_removed = thumbnails.sweep_stale(dry_run=dry_run)
             report.attempts_pruned = prune_attempts(now=now, dry_run=dry_run)
             report.outputs_removed, report.shares_repointed = remove_superseded_outputs(

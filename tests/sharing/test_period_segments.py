@@ -165,17 +165,22 @@ def test_a_day_that_leaves_the_last_7_days_leaves_the_video_and_its_segment_goes
     assert not (data_dir / old.file_path).exists()
 
 
-def test_deleting_a_period_batch_deletes_its_segments(camera, add_frame):
+def test_deleting_a_period_batch_deletes_its_segments_and_the_cleanup_its_files(camera, add_frame, data_dir):
     add_frame(camera, timezone.now() - timedelta(minutes=1))
     period = enable(camera, Kind.THIS_MONTH)
     periods.refresh(period)
     batch = render_period(period)
     assert BatchSegment.objects.filter(batch=batch).count() == 1
+    files = [data_dir / batch.published_path, data_dir / BatchSegment.objects.get(batch=batch).file_path]
+    assert all(f.is_file() for f in files)
 
     TimelapseBatch.objects.filter(pk=batch.pk).delete()
 
     assert not BatchSegment.objects.exists()
     assert PeriodVideo.objects.get(pk=period.pk).batch_id is None
+    # Past the grace period a render's files get before its row says so.
+    run_cleanup(now=timezone.now() + timedelta(days=1))
+    assert not any(f.exists() for f in files)
 
 
 def test_a_failed_refresh_is_tried_again_by_the_next_one(camera, add_frame, data_dir):

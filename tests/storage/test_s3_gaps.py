@@ -17,6 +17,7 @@ from batches import ffmpeg, render, watermark
 from batches.models import RenderSettings, TimelapseBatch
 from batches.selection import Selection, create_batch
 from operations.cleanup import sweep_orphan_files
+from operations.outputsweep import sweep_orphan_outputs
 from tests.batches.conftest import SIZE
 from tests.batches.test_finishing import camera_form_with_finishing, logo_png
 from tests.factories import make_batch, make_camera, make_image
@@ -137,3 +138,23 @@ def test_dashboard_says_the_media_are_in_the_bucket(admin_client, s3_media):
 
     assert f"In the bucket s3://{s3_media.name}/site: 1.9\xa0MB of images" in page
     assert "Disk used" not in page
+
+
+def test_the_video_sweep_deletes_a_deleted_batchs_objects_in_the_bucket(s3_media, settings):
+    settings.TIMELAPSER_ORPHAN_GRACE_HOURS = 1
+    camera = make_camera()
+    gone, kept = make_batch(camera), make_batch(camera)
+    for batch in (gone, kept):
+        s3_media.put(f"videos/{camera.pk}/gate-manual-{batch.pk}-20261130-120000-000001.mp4", b"mp4")
+        s3_media.put(f"segments/batch-{batch.pk}/2026-11-30.mp4", b"day")
+    TimelapseBatch.objects.filter(pk=gone.pk).delete()
+
+    assert sweep_orphan_outputs(now=timezone.now(), dry_run=False) == (0, 0)  # within the grace period
+    assert sweep_orphan_outputs(now=timezone.now() + timedelta(hours=2), dry_run=False) == (2, 6)
+
+    assert s3_media.listing() == sorted(
+        [
+            f"site/segments/batch-{kept.pk}/2026-11-30.mp4",
+            f"site/videos/{camera.pk}/gate-manual-{kept.pk}-20261130-120000-000001.mp4",
+        ]
+    )

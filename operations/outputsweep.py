@@ -1,0 +1,116 @@
+"""Sweep the videos and segments of batches and cameras that no longer exist.
+
+Deleting a batch (the admin, a camera's deletion cascading in the database) removes
+rows only: its published video, renditions, poster and sprite, and a period video's
+day segments stayed on disk or in the bucket for good. Each of those files names its
+owner, so the sweep needs no list of every path a live batch refers to (a list that
+would have to know every kind of file a render writes, and delete a live one when a
+new kind was forgotten). It removes only files whose owner row is gone:
+
+- videos/<camera>/<slug>-<type>-<batch id>-<time>...: the batch with that id;
+- segments/batch-<batch id>/...: a period video's batch (batches.segmented);
+- segments/<camera id>/...: a camera's continuous day segments.
+
+Files younger than TIMELAPSER_ORPHAN_GRACE_HOURS are left, as in the image sweep: a
+render writes its files before its row says so. Everything goes through the one path
+guard (common.paths.remove_media_files), locally or in the bucket.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+
+from batches.models import TimelapseBatch
+from cameras.models import Camera
+from common import mediastore
+from common.paths import remove_media_files
+
+log = logging.getLogger(__name__)
+
+FOLDERS = ("videos", "segments")
+# batches.frames.output_name: <slug>-<type>-<batch id>-<YYYYmmdd-HHMMSS-ffffff>.mp4, and the
+# renditions, poster, sprite and partials named from it.
+OUTPUT_NAME = re.compile(r"-(?:continuous|checkpoint|manual)-(\d+)-\d{8}-\d{6}-\d{6}\.")
+QUERY_CHUNK = 5000
+
+
+def owner_of(relative: str) -> tuple[str, int] | None:
+    """("batch" or "camera", id) a media path belongs to; None for a path we do not recognise."""
+    parts = relative.split("/")
+    if parts[0] == "videos" and len(parts) == 3:
+        match = OUTPUT_NAME.search(parts[2])
+        return ("batch", int(match.group(1))) if match else None
+    if parts[0] == "segments" and len(parts) >= 3:
+        folder = parts[1]
+        if folder.startswith("batch-") and folder[6:].isdigit():
+            return "batch", int(folder[6:])
+        if folder.isdigit():
+            return "camera", int(folder)
+    return None
+
+
+def _local_listing(folder: str) -> Iterator[tuple[str, int, float]]:
+    root = Path(settings.DATA_DIR)
+    for dirpath, _dirnames, filenames in os.walk(root / folder):
+        here = Path(dirpath)
+        for name in filenames:
+            with contextlib.suppress(FileNotFoundError):
+                stat = (here / name).stat()
+                yield (here / name).relative_to(root).as_posix(), stat.st_size, stat.st_mtime
+
+
+def _existing(model, ids: set[int]) -> set[int]:
+    found: set[int] = set()
+    ordered = sorted(ids)
+    for i in range(0, len(ordered), QUERY_CHUNK):
+        chunk = ordered[i : i + QUERY_CHUNK]
+        found.update(model.objects.filter(pk__in=chunk).values_list("pk", flat=True))
+    return found
+
+
+def sweep_orphan_outputs(*, now: datetime, dry_run: bool) -> tuple[int, int]:
+    """Remove old video and segment files whose batch or camera row is gone; (files, bytes)."""
+    grace = (now - timedelta(hours=settings.TIMELAPSER_ORPHAN_GRACE_HOURS)).timestamp()
+    listing = mediastore.listing if mediastore.remote() else _local_listing
+    candidates: list[tuple[tuple[str, int], str, int]] = []
+    try:
+        for folder in FOLDERS:
+            for relative, size, modified in listing(folder):
+                owner = owner_of(relative)
+                if owner is not None and modified < grace:
+                    candidates.append((owner, relative, size))
+    except mediastore.MediaStoreError as exc:
+        # The rest of the cleanup still runs; the next run lists again from the start.
+        log.warning("video sweep stopped: %s", exc)
+        return 0, 0
+    alive = {
+        "batch": _existing(TimelapseBatch, {pk for (kind, pk), _, _ in candidates if kind == "batch"}),
+        "camera": _existing(Camera, {pk for (kind, pk), _, _ in candidates if kind == "camera"}),
+    }
+    orphans = [(relative, size) for (kind, pk), relative, size in candidates if pk not in alive[kind]]
+    if orphans and not dry_run:
+        remove_media_files(relative for relative, _ in orphans)
+        if not mediastore.remote():
+            _remove_empty_folders({relative.rpartition("/")[0] for relative, _ in orphans})
+    return len(orphans), sum(size for _, size in orphans)
+
+
+def _remove_empty_folders(folders: set[str]) -> None:
+    """The emptied folders of owners that are gone: segments/batch-<id>/, segments/<camera>/,
+    videos/<camera>/ of a deleted camera (a live camera's may be about to get a render's file)."""
+    root = Path(settings.DATA_DIR)
+    cameras = {str(pk) for pk in Camera.objects.values_list("pk", flat=True)}
+    for folder in folders:
+        parts = folder.split("/")
+        if len(parts) != 2 or parts[0] not in FOLDERS or (parts[0] == "videos" and parts[1] in cameras):
+            continue
+        with contextlib.suppress(OSError):  # rmdir refuses a folder that is not empty
+            (root / folder).rmdir()
