@@ -50,7 +50,15 @@ def staged(batch_id: int) -> int:
 
 
 def midnight(days_ago: int):
+    """UTC midnight `days_ago` days back. Images "today" would be in the future just after midnight,
+    and a refresh takes only images up to now: tests put their newest day at 1 or more."""
     return timezone.now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days_ago)
+
+
+def earlier_this_month():
+    """A moment in the past of this (UTC) month, even in its first minute."""
+    now = timezone.now()
+    return now - (now - now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)) / 2
 
 
 def test_a_refresh_encodes_only_the_days_with_new_images_and_joins_the_kept_ones(camera, add_frame, data_dir):
@@ -61,7 +69,7 @@ def test_a_refresh_encodes_only_the_days_with_new_images_and_joins_the_kept_ones
     for day in range(2):
         for hour in range(2):
             expected.append(day * 2 + hour)
-            add_frame(camera, midnight(2 - day) + timedelta(hours=hour + 1), PALETTE[expected[-1]])
+            add_frame(camera, midnight(3 - day) + timedelta(hours=hour + 1), PALETTE[expected[-1]])
     period = enable(camera, Kind.WHOLE_PROJECT)
     assert periods.refresh(period) == "queued"
     first = render_period(period)
@@ -70,8 +78,8 @@ def test_a_refresh_encodes_only_the_days_with_new_images_and_joins_the_kept_ones
     assert len(encoded) == 2
     assert staged(first.pk) == 0, "an encoded image is in its segment: the batch keeps nothing staged"
 
-    add_frame(camera, midnight(0) + timedelta(minutes=10), PALETTE[4])
-    add_frame(camera, midnight(0) + timedelta(minutes=20), PALETTE[5])
+    add_frame(camera, midnight(1) + timedelta(minutes=10), PALETTE[4])
+    add_frame(camera, midnight(1) + timedelta(minutes=20), PALETTE[5])
     assert periods.refresh(PeriodVideo.objects.get(pk=period.pk)) == "queued"
     assert staged(first.pk) == 2, "only the new day's images are encoded"
     second = render_period(period)
@@ -82,7 +90,7 @@ def test_a_refresh_encodes_only_the_days_with_new_images_and_joins_the_kept_ones
     assert {day: after[day] for day in encoded} == encoded, "the kept days were not encoded again"
     assert len(after) == 3
 
-    add_frame(camera, midnight(0) + timedelta(minutes=30), PALETTE[6])
+    add_frame(camera, midnight(1) + timedelta(minutes=30), PALETTE[6])
     assert periods.refresh(PeriodVideo.objects.get(pk=period.pk)) == "queued"
     assert staged(first.pk) == 3, "the changed day is encoded again whole, the others not"
     third = render_period(period)
@@ -108,7 +116,7 @@ def badge(frame: bytes, box) -> np.ndarray:
 def test_the_whole_project_video_keeps_days_whose_images_the_cleanup_removed(camera, add_frame, data_dir):
     """GIVEN a "whole project" video with the Day badge of two days ten days ago, encoded
     WHEN the cleanup (1 day retention) deletes those images and a new day comes
-    THEN the images were not protected, and the next video still shows Day 1, Day 2 and Day 11."""
+    THEN the images were not protected, and the next video still shows Day 1, Day 2 and Day 10."""
     start = midnight(10)
     camera.day_counter_enabled, camera.day_counter_start_date = True, start.date()
     camera.day_overlay_position, camera.retention_days, camera.thinning_tiers = "top-left", 1, []
@@ -126,8 +134,8 @@ def test_the_whole_project_video_keeps_days_whose_images_the_cleanup_removed(cam
 
     assert sum(c.deleted for c in report.cameras) == 4, "encoded images are not held back by the video"
     assert not Image.objects.filter(camera=camera).exists()
-    add_frame(camera, midnight(0) + timedelta(minutes=1), grey, size=BIG)
-    add_frame(camera, midnight(0) + timedelta(minutes=2), grey, size=BIG)
+    add_frame(camera, midnight(1) + timedelta(minutes=1), grey, size=BIG)
+    add_frame(camera, midnight(1) + timedelta(minutes=2), grey, size=BIG)
     assert periods.refresh(PeriodVideo.objects.get(pk=period.pk)) == "queued"
     assert staged(first.pk) == 2
     second = render_period(period)
@@ -135,7 +143,7 @@ def test_the_whole_project_video_keeps_days_whose_images_the_cleanup_removed(cam
     decoded = ffmpeg.decode_frames(data_dir / second.published_path)
     assert len(decoded) == second.published_frames == 6
     assert second.published_seconds == 6 / second.frame_rate
-    assert (second.published_day_range_start, second.published_day_range_end) == (1, 11)
+    assert (second.published_day_range_start, second.published_day_range_end) == (1, 10)
     # The badge's corner: the same within a day, another number from day to day.
     box = (8, 8, 90, 40)
     crops = [badge(frame, box) for frame in decoded]
@@ -166,7 +174,7 @@ def test_a_day_that_leaves_the_last_7_days_leaves_the_video_and_its_segment_goes
 
 
 def test_deleting_a_period_batch_deletes_its_segments_and_the_cleanup_its_files(camera, add_frame, data_dir):
-    add_frame(camera, timezone.now() - timedelta(minutes=1))
+    add_frame(camera, earlier_this_month())
     period = enable(camera, Kind.THIS_MONTH)
     periods.refresh(period)
     batch = render_period(period)
@@ -243,7 +251,7 @@ def test_an_info_page_of_a_period_video_gives_the_dates_of_its_kept_days(camera,
 
     from sharing.models import Share
 
-    first_day, last_day = midnight(40), midnight(0)
+    first_day, last_day = midnight(40), midnight(1)
     old = add_frame(camera, first_day + timedelta(hours=9), PALETTE[0])
     add_frame(camera, last_day + timedelta(minutes=1), PALETTE[1])
     period = enable(camera, Kind.WHOLE_PROJECT)

@@ -96,7 +96,8 @@ def test_period_video_is_made_rerendered_on_new_images_and_keeps_one_link(
 def test_this_month_and_whole_project_choose_their_images(camera, add_frame):
     now = timezone.now()
     add_frame(camera, now - timedelta(days=400))
-    add_frame(camera, now - timedelta(minutes=5))
+    # Within this month even on its first minute.
+    add_frame(camera, now - (now - now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)) / 2)
     month = enable(camera, PeriodVideo.Kind.THIS_MONTH)
     whole = PeriodVideo.objects.get(camera=camera, kind=PeriodVideo.Kind.WHOLE_PROJECT)
 
