@@ -10,6 +10,9 @@
 # are for workers watching each other: nothing here uses them, and mingle waits at startup.
 # TIMELAPSER_RENDER_THREADS=1: one x264 thread, ~70 MB less for a 1080p render and the other
 # core left to captures and the web; renders take about twice as long (README, "Layouts").
+# python -m timelapser.worker: `celery worker` without the `celery` command line, which keeps
+# click-repl, prompt_toolkit and every other subcommand loaded for good (~9 MB a worker); same
+# options, same app.Worker (timelapser/worker.py).
 web: env MALLOC_ARENA_MAX=2 gunicorn timelapser.wsgi --bind ${BIND:-127.0.0.1:8000} --workers ${WEB_CONCURRENCY:-1} --threads ${WEB_THREADS:-4} --no-control-socket --access-logfile -
-worker: env CELERY_SKIP_CHECKS=1 TIMELAPSER_WORKER=1 MALLOC_ARENA_MAX=2 celery -A timelapser worker --without-gossip --without-mingle --without-heartbeat --queues capture,maintenance --pool threads --concurrency ${CAPTURE_CONCURRENCY:-4} --beat-thread --hostname capture@%h --loglevel INFO
-renderer: env CELERY_SKIP_CHECKS=1 TIMELAPSER_WORKER=1 MALLOC_ARENA_MAX=2 TIMELAPSER_RENDER_THREADS=${TIMELAPSER_RENDER_THREADS:-1} celery -A timelapser worker --without-gossip --without-mingle --without-heartbeat --queues render --pool solo --hostname render@%h --loglevel INFO
+worker: env CELERY_SKIP_CHECKS=1 TIMELAPSER_WORKER=1 MALLOC_ARENA_MAX=2 python -m timelapser.worker --without-gossip --without-mingle --without-heartbeat --queues capture,maintenance --pool threads --concurrency ${CAPTURE_CONCURRENCY:-4} --beat-thread --hostname capture@%h --loglevel INFO
+renderer: env CELERY_SKIP_CHECKS=1 TIMELAPSER_WORKER=1 MALLOC_ARENA_MAX=2 TIMELAPSER_RENDER_THREADS=${TIMELAPSER_RENDER_THREADS:-1} python -m timelapser.worker --without-gossip --without-mingle --without-heartbeat --queues render --pool solo --hostname render@%h --loglevel INFO

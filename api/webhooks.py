@@ -25,8 +25,6 @@ from urllib.parse import urlsplit
 
 import httpx
 from celery import current_app
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -66,6 +64,11 @@ def new_salt() -> str:
 
 
 def signing_secret(webhook: Webhook) -> str:
+    # Here, not at the top: every process imports this module (api.receivers), few sign anything,
+    # and cryptography's bindings are ~6 MB RSS (cameras/secrets.py imports it the same way).
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"timelapser:webhook-secret").derive(
         settings.SECRET_KEY.encode()
     )

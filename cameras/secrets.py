@@ -22,12 +22,17 @@ import unicodedata
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from cryptography.fernet import MultiFernet
+
+# cryptography is imported where a key is derived or the file read or written, not here: its
+# Rust bindings are ~6 MB RSS, and every process imports this module (the render worker through
+# the capture tasks, the web through the admin) while few of them ever touch a secret.
 
 SECRETS_FILENAME = "camera_secrets.enc"
 ALLOWED_SCHEMES = ("http", "https", "rtsp", "rtsps", "unifi-protect")
@@ -125,6 +130,9 @@ def masked_url(url: str, username: str = "", password: str = "") -> str:
 def _derived_key(purpose: bytes) -> bytes:
     # A dedicated key per purpose, derived from SECRET_KEY, so the hash key is
     # never the session-signing key itself and one cannot be used for the other.
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"timelapser:" + purpose).derive(
         settings.SECRET_KEY.encode()
     )
@@ -155,6 +163,8 @@ def secrets_path() -> Path:
 
 
 def _fernet() -> MultiFernet:
+    from cryptography.fernet import Fernet, MultiFernet
+
     keys = settings.TIMELAPSER_SECRETS_KEYS
     if not keys:
         raise SecretError(
@@ -198,6 +208,8 @@ def _read_all() -> dict[str, dict]:
     cached = _cache.get(stamp)
     if cached is not None:
         return cached
+    from cryptography.fernet import InvalidToken
+
     try:
         entries = json.loads(_fernet().decrypt(path.read_bytes()))
     except InvalidToken as exc:
