@@ -387,10 +387,13 @@ def first_frame(video: Path, image: Path, workdir: Path) -> None:
     still(video, image, workdir)
 
 
-def still(video: Path, image: Path, workdir: Path, graph: str | None = None, keyframes: bool = False) -> None:
-    """The first picture `graph` makes of the video, as a JPEG; `keyframes` decodes only the key
-    frames (what a joined video's scrub sprite is made from, batches.scrubsprite)."""
-    source = [*(["-skip_frame", "nokey"] if keyframes else []), "-i", str(video), "-an"]
+def still(
+    video: Path, image: Path, workdir: Path, graph: str | None = None, packets: str | None = None
+) -> None:
+    """The first picture `graph` makes of the video, as a JPEG. `packets`: a bitstream filter
+    between the demuxer and the decoder, so the packets it drops cost no decode (a joined video's
+    scrub sprite decodes only the key frames it keeps, batches.scrubsprite)."""
+    source = [*(["-bsf:v", packets] if packets else []), "-i", str(video), "-an"]
     filters = ["-vf", graph] if graph else []
     _run([*source, *filters, "-frames:v", "1", "-q:v", "4", "-f", "image2", "-update", "1", "-y", str(image)],
          workdir)  # fmt: skip

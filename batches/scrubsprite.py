@@ -3,13 +3,14 @@
 A batch render draws its sprite from the decode it already makes (batches.renditions). A joined
 video has no decode: its days are stream-copied. Decoding the whole join for 100 thumbnails
 would cost more than the join itself (tens of thousands of frames, re-joined at every update),
-so only its key frames are decoded (`-skip_frame nokey`): every day segment starts with one,
-and x264 adds one at least every 250 frames and at scene cuts. Of those, the first at or after
-each of the sprite's evenly spaced times is kept, so a short video with few key frames shows
-each of them (one per day at least) and a long one shows evenly spaced ones. The cue times are
-the kept frames' own timestamps, read back from ffmpeg, so each thumbnail is the picture at the
-start of its cue. Tiling and cue text are renditions.Sprite's.
-"""
+so only key frames are decoded: every day segment starts with one, and x264 adds one at least
+every 250 frames and at scene cuts. A bitstream filter between the demuxer and the decoder
+keeps the first key frame at or after each of the sprite's evenly spaced times and drops every
+other packet, so at most the sprite's thumbnail count (100) is decoded whatever the video's
+length. A short video with few key frames shows each of them (one per day at least), a long
+one evenly spaced ones. The cue times are the kept frames' own timestamps, read back from
+ffmpeg, so each thumbnail is the picture at the start of its cue. Tiling and cue text are
+renditions.Sprite's."""
 
 from __future__ import annotations
 
@@ -41,15 +42,15 @@ def files(final: Path) -> dict[str, tuple[Path, Path]]:
 
 
 def pick(sprite: renditions.Sprite, duration: float) -> str:
-    """Keeps a frame when it reaches the next evenly spaced time, then moves that time on past it.
+    """The bitstream filter that passes a key frame when it reaches the next evenly spaced time,
+    moves that time on past it, and drops every other packet (noise's `drop` is true to drop).
 
-    Variable 0 holds the next time (0 at the start, so the first frame is kept). By time and not
-    by frame number: ffmpeg numbers only the decoded (key) frames, and how many there are is not
-    known before the decode.
+    Variable 0 holds the next time; pts*tb is the packet's time in seconds. The first packet
+    (n=0, the first day's key frame) is always kept, even if its time is a hair below 0.
     """
     step = duration / sprite.count
-    moved_on = f"st(0\\,(floor(t/{step:.9f}+{EPSILON:.9f})+1)*{step:.9f})"
-    return f"select='if(gte(t+{EPSILON:.9f}\\,ld(0))\\,0*{moved_on}+1\\,0)'"
+    moved_on = f"st(0\\,(floor(pts*tb/{step:.9f}+{EPSILON:.9f})+1)*{step:.9f})"
+    return f"noise=drop='if(key*(eq(n\\,0)+gte(pts*tb+{EPSILON:.9f}\\,ld(0)))\\,0*{moved_on}\\,1)'"
 
 
 def write(
@@ -66,14 +67,13 @@ def write(
     times = workdir / TIMES_FILE
     times.unlink(missing_ok=True)
     graph = ",".join([
-        pick(sprite, duration),
         # The print filter writes only frames that carry metadata: give each kept one a mark.
         "metadata=mode=add:key=timelapser_thumb:value=1",
         f"metadata=mode=print:file={TIMES_FILE}",
         sprite.tiles(),
     ])  # fmt: skip
     image = written["sprite"][0]
-    ffmpeg.still(video, image, workdir, graph, keyframes=True)
+    ffmpeg.still(video, image, workdir, graph, packets=pick(sprite, duration))
     starts = [float(m.group(1)) for m in PTS_TIME.finditer(times.read_text())] if times.is_file() else []
     if not starts or not image.is_file():
         raise RenderError(f"ffmpeg made no scrub sprite for {video.name}.")
