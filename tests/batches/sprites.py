@@ -79,3 +79,22 @@ def check(data_dir: Path, batch, frame_colours: list[int], fps: int) -> list[int
             assert colour == frame_colours[round(cue.start * fps)], (cue, colour)
             shown.append(colour)
     return shown
+
+
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def page_previews(client, share) -> tuple[str, str, bytes]:
+    """What a share page's player is given to scrub with: (the page, the cues, the sprite's bytes),
+    following the page's preview track and the image its cues name, as the player does."""
+    html = client.get(f"/share/{share.token}").content.decode()
+    track = re.search(r'<track kind="metadata" label="previews" src="([^"]+)"', html)
+    assert track, html
+    vtt = client.get(track.group(1))
+    assert vtt.status_code == 200 and vtt["Content-Type"].startswith("text/vtt")
+    cues = _body(vtt).decode()
+    image = re.search(r"(\S+)#xywh=", cues).group(1)
+    sprite = client.get(track.group(1).rsplit("/", 1)[0] + "/" + image)
+    assert sprite.status_code == 200
+    return html, cues, _body(sprite)

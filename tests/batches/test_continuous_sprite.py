@@ -3,7 +3,6 @@ replaced with every update, and offered by its share page like a batch render's.
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -77,17 +76,6 @@ def test_the_share_page_of_a_continuous_video_offers_its_previews(
     batch = update(camera)
     assert batch.batch_type == TimelapseBatch.BatchType.CONTINUOUS
     share = make_share([batch])
-    html = client.get(f"/share/{share.token}").content.decode()
-
-    track = re.search(r'<track kind="metadata" label="previews" src="([^"]+)"', html)
-    assert track, html
-    vtt = client.get(track.group(1))
-    assert vtt.status_code == 200 and vtt["Content-Type"].startswith("text/vtt")
-    text = b"".join(vtt.streaming_content) if vtt.streaming else vtt.content
-    assert text.decode() == (data_dir / batch.published_renditions["vtt"]).read_text()
-    image = sprites.parse(text.decode())[0].image
-    sprite = client.get(track.group(1).rsplit("/", 1)[0] + "/" + image)
-    body = b"".join(sprite.streaming_content) if sprite.streaming else sprite.content
-    assert (
-        sprite.status_code == 200 and body == (data_dir / batch.published_renditions["sprite"]).read_bytes()
-    )
+    _, cues, sprite = sprites.page_previews(client, share)
+    assert cues == (data_dir / batch.published_renditions["vtt"]).read_text()
+    assert sprite == (data_dir / batch.published_renditions["sprite"]).read_bytes()
