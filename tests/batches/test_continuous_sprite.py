@@ -79,3 +79,16 @@ def test_the_share_page_of_a_continuous_video_offers_its_previews(
     _, cues, sprite = sprites.page_previews(client, share)
     assert cues == (data_dir / batch.published_renditions["vtt"]).read_text()
     assert sprite == (data_dir / batch.published_renditions["sprite"]).read_bytes()
+
+
+def test_key_frames_within_a_long_day_give_it_more_thumbnails(camera, add_frame, day_start, data_dir):
+    """GIVEN one day of 300 frames, its colour changing at frame 150 (x264 puts a key frame at a
+    scene cut, and one at least every 250 frames)
+    THEN the sprite has thumbnails inside the day, each the picture at its cue's start."""
+    fps = settings.TIMELAPSER_CONTINUOUS_FPS
+    expected = [0 if i < 150 else 1 for i in range(300)]
+    for i, colour in enumerate(expected):
+        add_frame(camera, day_start + timedelta(minutes=i), PALETTE[colour])
+    batch = update(camera)
+    shown = sprites.check(data_dir, batch, expected, fps)
+    assert shown[0] == 0 and 1 in shown, "the second half of the day is previewed too"
