@@ -22,7 +22,7 @@ from django.db.models import Max
 from django.utils import timezone
 from PIL import Image as PILImage
 
-from batches import ffmpeg, lifecycle, renditions, segmentstore
+from batches import ffmpeg, lifecycle, renditions, scrubsprite, segmentstore
 from batches.ffmpeg import RenderError
 from batches.frames import (
     captions,
@@ -279,6 +279,8 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
             final.with_name(f".{final.stem}.web.mp4.part"),
             final.with_name(f"{final.stem}.web.mp4"),
         )
+    # The scrub sprite and its cues, published as a batch render's are (batches.scrubsprite).
+    files.update(scrubsprite.files(final))
     kinds = ["full", *(["web"] if web else [])]
     selection = {**batch.selection}
     try:
@@ -287,8 +289,10 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
             target = partial if kind == "full" else files["web"][0]
             ffmpeg.concat(_inputs(prefix, segments, kind), target, workdir)
         ffmpeg.first_frame(partial, files["poster"][0], workdir)
-        selection[PREFIX] = _refresh_prefix(prefix, segments, digest, segments_dir, workdir, kinds)
         total = sum(s.frame_count for s in segments)
+        # From the web join when there is one: the thumbnails are small, its key frames decode faster.
+        scrubsprite.write(files, files["web"][0] if web else partial, total, video.fps, workdir)
+        selection[PREFIX] = _refresh_prefix(prefix, segments, digest, segments_dir, workdir, kinds)
         if watermark_at:
             selection[WATERMARK] = watermark_at.isoformat()
         first_day, last_day = day_range(s.day_number for s in segments)

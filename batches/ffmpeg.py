@@ -384,10 +384,19 @@ def concat(segments: Sequence[Path], output: Path, workdir: Path, faststart: boo
 
 def first_frame(video: Path, image: Path, workdir: Path) -> None:
     """The video's first frame as a JPEG poster (a continuous video's, taken from its join)."""
-    _run(
-        ["-i", str(video), "-frames:v", "1", "-q:v", "4", "-f", "image2", "-update", "1", "-y", str(image)],
-        workdir,
-    )
+    still(video, image, workdir)
+
+
+def still(
+    video: Path, image: Path, workdir: Path, graph: str | None = None, packets: str | None = None
+) -> None:
+    """The first picture `graph` makes of the video, as a JPEG. `packets`: a bitstream filter
+    between the demuxer and the decoder, so the packets it drops cost no decode (a joined video's
+    scrub sprite decodes only the key frames it keeps, batches.scrubsprite)."""
+    source = [*(["-bsf:v", packets] if packets else []), "-i", str(video), "-an"]
+    filters = ["-vf", graph] if graph else []
+    _run([*source, *filters, "-frames:v", "1", "-q:v", "4", "-f", "image2", "-update", "1", "-y", str(image)],
+         workdir)  # fmt: skip
 
 
 def decode_frames(path: Path, size: tuple[int, int] | None = None) -> list[bytes]:

@@ -71,16 +71,22 @@ class Sprite:
     def chain(self, frames: int) -> str:
         """Picks exactly `count` evenly spaced frames (the first, then each time floor(n*count/frames) moves on)."""
         pick = f"eq(n\\,0)+gt(floor(n*{self.count}/{frames})\\,floor((n-1)*{self.count}/{frames}))"
-        return (
-            f"select='{pick}',scale={self.tile_width}:{self.tile_height}:flags=bicubic,"
-            f"tile={self.columns}x{self.rows}"
-        )
+        return f"select='{pick}',{self.tiles()}"
+
+    def tiles(self) -> str:
+        """Scales the frames that reach it to thumbnails and lays them out in one grid image."""
+        return f"scale={self.tile_width}:{self.tile_height}:flags=bicubic,tile={self.columns}x{self.rows}"
 
     def vtt(self, image_name: str, fps: int) -> str:
         """WebVTT cues `image_name#xywh=x,y,w,h`, each covering its thumbnail's stretch of the video."""
+        return self.cues(
+            image_name, [(i * self.every / fps, (i + 1) * self.every / fps) for i in range(self.count)]
+        )
+
+    def cues(self, image_name: str, spans: list[tuple[float, float]]) -> str:
+        """WebVTT cues for tiles 0, 1, ... in grid order, tile i shown over spans[i] (start, end seconds)."""
         lines = ["WEBVTT", ""]
-        for i in range(self.count):
-            start, end = i * self.every / fps, (i + 1) * self.every / fps
+        for i, (start, end) in enumerate(spans):
             x, y = (i % self.columns) * self.tile_width, (i // self.columns) * self.tile_height
             lines += [
                 f"{_stamp(start)} --> {_stamp(end)}",

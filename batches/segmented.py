@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 from PIL import Image as PILImage
 
-from batches import continuous, ffmpeg, lifecycle
+from batches import continuous, ffmpeg, lifecycle, scrubsprite
 from batches.ffmpeg import RenderError, VideoSettings
 from batches.frames import (
     captions,
@@ -159,10 +159,14 @@ def render(batch: TimelapseBatch, workdir: Path) -> None:
     name = output_name(batch)
     final = videos_dir(camera) / name
     partial = final.with_name(f".{name}.part")
+    # Its scrub sprite and cues, published beside it as a batch render's (batches.scrubsprite).
+    files = scrubsprite.files(final)
     old_prefix = selection.get(PREFIX)
     try:
         prefix = _valid_prefix(old_prefix, segments)
         ffmpeg.concat(_inputs(prefix, segments), partial, workdir)
+        frames = sum(s.frame_count for s in segments)
+        scrubsprite.write(files, partial, frames, video.fps, workdir)
         selection[PREFIX] = _extend_prefix(prefix, segments, folder, workdir)
         # Every staged image is in a segment file now: nothing left for the batch to protect.
         staged.delete()
@@ -171,15 +175,17 @@ def render(batch: TimelapseBatch, workdir: Path) -> None:
             batch,
             partial,
             final,
-            sum(s.frame_count for s in segments),
+            frames,
             video.overlay and first_day is not None,
             (first_day, last_day),
+            files=files,
             selection=selection,
             day_range_start=first_day,
             day_range_end=last_day,
         )
     finally:
-        ffmpeg.remove_quietly(partial)
+        for path in [partial, *(written for written, _ in files.values())]:
+            ffmpeg.remove_quietly(path)
     new_prefix = selection.get(PREFIX)
     if published and old_prefix and old_prefix["path"] != (new_prefix or {}).get("path"):
         # Only this batch's renders read it, and the next one starts after this commit.

@@ -90,15 +90,16 @@ def test_new_capture_re_encodes_only_its_day_and_replaces_the_video(camera, add_
     assert after[days[2]].last_captured_at == day_start + timedelta(days=2, hours=5)
     # The superseded video is retired: kept for the responses that may still open it, then removed.
     assert second.published_path == second.output_path != first.output_path
-    first_poster = first.published_renditions["poster"]
-    assert second.retired_outputs == [
+    # Its poster, scrub sprite and cues go with it (in no set order: PostgreSQL's jsonb sorts keys).
+    stills = [first.published_renditions[role] for role in ("poster", "sprite", "vtt")]
+    assert sorted(second.retired_outputs, key=lambda r: r["path"]) == [
         {"path": path, "retired_at": second.published_at.isoformat()}
-        for path in (first.output_path, first_poster)
+        for path in sorted([first.output_path, *stills])
     ]
     assert first_video.exists()
     assert lifecycle.remove_retired_outputs(now=second.published_at + timedelta(seconds=299)) == 0
     assert first_video.exists()
-    assert lifecycle.remove_retired_outputs(now=second.published_at + timedelta(seconds=301)) == 2
+    assert lifecycle.remove_retired_outputs(now=second.published_at + timedelta(seconds=301)) == 4
     assert not first_video.exists()
     second.refresh_from_db()
     assert second.retired_outputs is None

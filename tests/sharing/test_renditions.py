@@ -11,6 +11,7 @@ import pytest
 from batches import render
 from batches.models import TimelapseBatch
 from batches.selection import Selection, create_batch
+from tests.batches import sprites
 from tests.batches.conftest import PALETTE, add_frame, day_start  # noqa: F401 (fixtures)
 from tests.batches.test_renditions import has_encoder
 from tests.browser import start_chromium
@@ -58,15 +59,8 @@ def test_player_streams_web_with_range_and_downloads_full(client, rendered, data
 @pytest.mark.django_db
 def test_page_offers_av1_first_and_the_preview_track(client, rendered, data_dir):
     share = make_share([rendered])
-    html = client.get(f"/share/{share.token}").content.decode()
-
-    track = re.search(r'<track kind="metadata" label="previews" src="([^"]+)"', html)
-    assert track, html
-    vtt = client.get(track.group(1))
-    assert vtt.status_code == 200 and vtt["Content-Type"].startswith("text/vtt")
-    cue = re.search(r"(\S+)#xywh=", body(vtt).decode()).group(1)
-    sprite = client.get(track.group(1).rsplit("/", 1)[0] + "/" + cue)
-    assert sprite.status_code == 200 and body(sprite)[:2] == b"\xff\xd8"
+    html, _, sprite = sprites.page_previews(client, share)
+    assert sprite[:2] == b"\xff\xd8"
     poster = client.get(re.search(r'poster="([^"]+)"', html).group(1))
     assert body(poster) == (data_dir / rendered.published_renditions["poster"]).read_bytes()
     if "av1" in rendered.published_renditions:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from batches import continuous, ffmpeg, render
 from batches.models import DaySegment, TimelapseBatch
 from batches.selection import Selection, create_batch
+from tests.batches import sprites
 from tests.batches.conftest import PALETTE, nearest
 from tests.factories import make_camera, make_share
 
@@ -79,7 +80,7 @@ def test_every_rendition_is_uploaded_and_the_share_streams_the_web_one(
 
 
 def test_continuous_segments_go_to_the_bucket_and_another_worker_joins_them(
-    s3_media, add_frame, data_dir, tmp_path, small_web
+    s3_media, add_frame, data_dir, tmp_path, small_web, client
 ):
     """GIVEN a continuous camera whose media is in the bucket WHEN a worker renders two days and
     another worker, with none of the first one's files, renders a third THEN both joins hold every
@@ -110,6 +111,18 @@ def test_continuous_segments_go_to_the_bucket_and_another_worker_joins_them(
     web = second.published_renditions["web"]["path"]
     assert colours_of(s3_media, web, tmp_path) == (list(range(6)), (320, 240))
     assert f"site/{second.published_renditions['poster']}" in s3_media.listing()
+    # The scrub sprite and cues are in the bucket only, one thumbnail per day, served from there.
+    cues = s3_media.get(second.published_renditions["vtt"])
+    fps = second.frame_rate
+    assert [round(c.start * fps) for c in sprites.parse(cues.decode())] == [0, 2, 4]
+    assert not (data_dir / second.published_renditions["sprite"]).exists()
+    share = make_share([second])
+    link = share.share_batches.get()
+    assert client.get(f"/share/{share.token}/previews/{link.pk}/sprite.vtt").content == cues
+    sprite = client.get(f"/share/{share.token}/previews/{link.pk}/sprite.jpg")
+    assert httpx.get(sprite["Location"], timeout=30).content == s3_media.get(
+        second.published_renditions["sprite"]
+    )
     rendered = {s.local_date: s.rendered_at for s in DaySegment.objects.filter(camera=camera)}
     assert len(rendered) == 3 and sorted(rendered.values())[0] < first.completed_at, "old days not re-encoded"
 
