@@ -318,6 +318,11 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
         for key in ("path", "web_path"):
             if old_prefix.get(key) and old_prefix[key] != new_prefix.get(key):
                 segmentstore.remove(old_prefix[key])
+        if new_prefix:
+            through = date.fromisoformat(new_prefix["through"])
+            segmentstore.drop_local_copies(
+                _segment_path(s, kind) for s in segments if s.local_date <= through for kind in kinds
+            )
 
 
 def _segment_path(segment: DaySegment, kind: str) -> str:

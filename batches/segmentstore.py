@@ -9,6 +9,7 @@ module is a no-op around the local files.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from batches.frames import data_path
@@ -66,4 +67,15 @@ def remove(relative: str | None) -> None:
         return
     remove_media_file(relative)
     if mediastore.remote():
+        data_path(relative).unlink(missing_ok=True)
+
+
+def drop_local_copies(relatives: Iterable[str]) -> None:
+    """With a bucket, a render host's copies of segments the new prefix holds: joins read the
+    prefix from now on, and a rebuild (new settings, a changed old day) downloads what it needs.
+    Kept, they would fill the host's disk with a second copy of every day. Without a bucket the
+    local file is the only one and stays."""
+    if not mediastore.remote():
+        return
+    for relative in relatives:
         data_path(relative).unlink(missing_ok=True)

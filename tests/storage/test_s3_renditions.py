@@ -125,6 +125,10 @@ def test_continuous_segments_go_to_the_bucket_and_another_worker_joins_them(
     )
     rendered = {s.local_date: s.rendered_at for s in DaySegment.objects.filter(camera=camera)}
     assert len(rendered) == 3 and sorted(rendered.values())[0] < first.completed_at, "old days not re-encoded"
+    # No second copy on the render host of the days its prefix holds; the latest day is joined next.
+    days = DaySegment.objects.filter(camera=camera).order_by("local_date")
+    assert [(data_dir / s.file_path).exists() for s in days] == [False, False, True]
+    assert [(data_dir / continuous.web_segment(s.file_path)).exists() for s in days] == [False, False, True]
 
 
 def test_a_stale_local_segment_copy_is_replaced_by_the_bucket_one(s3_media, data_dir):
