@@ -15,25 +15,13 @@ from __future__ import annotations
 import os
 import resource
 import statistics
-import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-WORK = Path(tempfile.mkdtemp(prefix="timelapser-bench-periods-"))
-os.environ["TIMELAPSER_DATA_DIR"] = str(WORK / "data")
-# Never the app's own database: SQLite in the temp dir unless BENCH_DATABASE_URL says otherwise.
-os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "")
-os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 40)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "timelapser.settings")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
+import inprocess
 
-import django  # noqa: E402
-
-django.setup()
+WORK = inprocess.setup("periods")
 
 import hashlib  # noqa: E402
 import io  # noqa: E402

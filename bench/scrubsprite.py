@@ -19,23 +19,12 @@ from __future__ import annotations
 import os
 import resource
 import statistics
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-WORK = Path(tempfile.mkdtemp(prefix="timelapser-bench-scrubsprite-"))
-os.environ["TIMELAPSER_DATA_DIR"] = str(WORK / "data")
-os.environ["DATABASE_URL"] = ""
-os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 40)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "timelapser.settings")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
+import inprocess
 
-import django  # noqa: E402
-
-django.setup()
+WORK = inprocess.setup("scrubsprite")
 
 import shutil  # noqa: E402
 
