@@ -219,23 +219,23 @@ def _label_filters(
 def filter_chain(
     video: VideoSettings,
     day_runs: Sequence[tuple[int, int, int]],
-    frame_count: int,
+    deflicker: Sequence[str] = (),
     captions: Sequence[str] | None = None,
 ) -> str:
     """The whole per-frame graph: rotate, scale, stabilize, deflicker, logo, Day N, caption.
 
     day_runs are (first frame index, last frame index, day number). One static
     drawtext per day, switched on by frame index, keeps each frame's text fixed
-    (cheaper than re-evaluating a text expression every frame). Without a logo
-    the graph is one chain for -vf; with one it reads the logo as input 1.
+    (cheaper than re-evaluating a text expression every frame). `deflicker` is the
+    filters of effects.deflicker (none when off). Without a logo the graph is one
+    chain for -vf; with one it reads the logo as input 1.
     """
     filters = _base_filters(video)
     if video.stabilize:
         filters.append(effects.STABILIZE_TRANSFORM)
     filters.append("format=yuv420p")
     # After the range change, before anything is drawn: the badge and logo keep their brightness.
-    if video.deflicker and (evening := effects.deflicker(frame_count)):
-        filters.append(evening)
+    filters.extend(deflicker)
     labels = _label_filters(video, day_runs, captions)
     if not video.watermark:
         return ",".join(filters + labels)
@@ -341,7 +341,7 @@ def encode(
         _run([*source, "-vf", detect, "-f", "null", "-"], workdir, keep_alive)
     if video.timestamp and captions:
         (workdir / effects.CAPTIONS_FILE).write_text(effects.caption_commands(captions, video.fps))
-    graph = filter_chain(video, day_runs, len(frames), captions)
+    graph = filter_chain(video, day_runs, _deflicker(frames, video, workdir, on_progress), captions)
     if video.watermark:
         (workdir / "logo.png").symlink_to(video.watermark.path)
         source += ["-i", "logo.png"]
@@ -361,6 +361,27 @@ def encode(
     if faststart:
         args += ["-movflags", "+faststart"]
     _check_count(_run([*args, "-f", "mp4", "-y", str(output)], workdir, on_progress), len(frames))
+
+
+def _deflicker(
+    frames: Sequence[Path], video: VideoSettings, workdir: Path, on_progress: Callable[[int], None] | None
+) -> list[str]:
+    """The deflicker filters for these frames, their sendcmd script written to the work dir; [] when off."""
+    if not video.deflicker:
+        return []
+    lumas = []
+    for i, frame in enumerate(frames):
+        lumas.append(effects.frame_luma(frame))
+        if on_progress and i % 500 == 0:
+            # Still at frame 0, but alive: ~1 s per 500 1440p frames before ffmpeg starts.
+            on_progress(0)
+    gains = effects.deflicker_gains(lumas)
+    if not gains:
+        return []
+    filters, script = effects.deflicker(gains, video.fps)
+    if script:
+        (workdir / effects.DEFLICKER_FILE).write_text(script)
+    return filters
 
 
 def _check_count(written: int, frames: int) -> None:
