@@ -245,6 +245,16 @@ def filter_chain(
     return f"[0:v]{','.join(filters)}[frames];[1:v]{logo}[logo];[frames][logo]{overlay},{','.join(labels)}"
 
 
+def _return_free_heap() -> None:
+    """Hand the heap this process has freed back to the OS before a long encode.
+
+    glibc keeps freed memory for reuse, so a worker that has checked thousands of frames
+    (or rendered before) holds it while it only waits for ffmpeg, and the two RSS add up.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def _die_with_parent() -> None:
     """Linux: ffmpeg gets SIGKILL when the worker dies, so a killed worker leaves no encoder running."""
     with contextlib.suppress(OSError):
@@ -345,6 +355,7 @@ def encode(
     if video.watermark:
         (workdir / "logo.png").symlink_to(video.watermark.path)
         source += ["-i", "logo.png"]
+    _return_free_heap()
     if plan is not None:
         prefix = "" if video.watermark else "[0:v]"
         tail, outputs = renditions.graph_tail(plan, len(frames), video.preset, video.crf)
