@@ -410,7 +410,12 @@ def _deflicker(
         return []
     lumas = []
     for i, frame in enumerate(frames):
-        lumas.append(effects.frame_luma(frame))
+        try:
+            lumas.append(effects.frame_luma(frame))
+        except OSError:
+            # A frame PIL cannot decode: ffmpeg meets it too and the frame count check says so
+            # (an intact-looking file is the integrity check's job, not this one's).
+            lumas.append(lumas[-1] if lumas else 128.0)
         if on_progress and i % 500 == 0:
             # Still at frame 0, but alive: ~1 s per 500 1440p frames before ffmpeg starts.
             on_progress(0)
