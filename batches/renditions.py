@@ -181,6 +181,9 @@ def encoder_args(kind: str, preset: str, crf: int, threads: dict[str, int] | Non
     args = ["-c:v", "libx264", "-preset", preset, "-crf", str(crf)]
     if threads and kind in threads:
         params = [f"rc-lookahead={SHARED_LOOKAHEAD}"] + ([WEB_X264] if kind == "web" else [])
+        if threads[kind] > 1:
+            # As for a lone encoder: with frame threads x264 would buffer bframes + 1 frames more.
+            params.append(SINGLE_X264)
         return [*args, "-threads", str(threads[kind]), "-x264-params", ":".join(params)]
     # One encoder: x264's own thread count unless the layout caps it (TIMELAPSER_RENDER_THREADS).
     single = settings.TIMELAPSER_RENDER_THREADS
