@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import itertools
 import random
@@ -353,3 +354,22 @@ def test_stabilizations_first_pass_keeps_the_heartbeat_going(
                   on_progress=reported.append)  # fmt: skip
 
     assert reported[0] == 0 and reported[-1] == 4, reported
+
+
+def test_deflicker_with_a_frame_that_does_not_decode_fails_the_batch_with_a_reason(
+    camera, add_frame, day_start, data_dir
+):
+    """GIVEN a frame whose file passes the integrity check (size and checksum match) but is no JPEG
+    WHEN it is rendered with deflicker THEN the batch fails with ffmpeg's reason, the worker goes on."""
+    for i in range(4):
+        image = add_frame(camera, day_start + timedelta(minutes=i))
+    broken = b"\xff\xd8 not a jpeg " * 10
+    (data_dir / image.file_path).write_bytes(broken)
+    type(image).objects.filter(pk=image.pk).update(
+        file_size_bytes=len(broken), file_hash=hashlib.sha256(broken).hexdigest()
+    )
+
+    batch = render.render_batch(create_batch(camera, Selection(fps=30, deflicker=True)).pk)
+
+    assert batch.status == TimelapseBatch.Status.FAILED
+    assert batch.error_message.startswith("ffmpeg"), batch.error_message

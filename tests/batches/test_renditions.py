@@ -167,18 +167,31 @@ def test_two_encoders_share_the_cores_by_pixels_and_each_gets_one_at_least():
     assert renditions.split_threads((2560, 1440), (1920, 1080), cores=1) == {"full": 1, "web": 1}
 
 
-def test_only_a_two_encoder_render_caps_threads_and_lookahead(tmp_path, small_web):
+def test_only_a_two_encoder_render_caps_threads_and_lookahead(tmp_path, small_web, settings):
     final = tmp_path / "video.mp4"
     one = renditions.plan(("web", "full"), final, 1, 320, 240, 10)
     assert one.shares_encode and one.threads == {}
     _, args = renditions.graph_tail(one, 10, "veryfast", 23)
-    assert "-threads" not in args and "-x264-params" not in args, "a lone encoder keeps x264's defaults"
+    params = [args[i + 1] for i, a in enumerate(args) if a == "-x264-params"]
+    # x264's own threads and lookahead; only the lookahead thread's frame buffer goes (same bytes).
+    assert "-threads" not in args and params == ["sync-lookahead=0"], "a lone encoder keeps x264's defaults"
 
+    # Two cores, one thread each, whatever machine runs the test (more cores: see the next test).
+    settings.TIMELAPSER_RENDER_THREADS = 2
     two = renditions.plan(("web", "full"), final, 1, 640, 480, 10)
     assert not two.shares_encode
     _, args = renditions.graph_tail(two, 10, "veryfast", 23)
     params = [args[i + 1] for i, a in enumerate(args) if a == "-x264-params"]
     assert params == ["rc-lookahead=4", "rc-lookahead=4:subme=1:me=dia"], "full first, then the web one"
+
+
+def test_two_encoders_with_frame_threads_drop_the_lookahead_threads_buffer(tmp_path, small_web, settings):
+    settings.TIMELAPSER_RENDER_THREADS = 8
+    two = renditions.plan(("web", "full"), tmp_path / "video.mp4", 1, 640, 480, 10)
+    assert two.threads == {"full": 6, "web": 2}
+    _, args = renditions.graph_tail(two, 10, "veryfast", 23)
+    params = [args[i + 1] for i, a in enumerate(args) if a == "-x264-params"]
+    assert params == ["rc-lookahead=4:sync-lookahead=0", "rc-lookahead=4:subme=1:me=dia:sync-lookahead=0"]
 
 
 def test_a_source_above_the_web_limit_gives_two_decodable_renditions_of_the_same_frames(

@@ -87,6 +87,37 @@ def test_day_badge_is_drawn_at_the_configured_corner_only(camera, add_frame, day
     assert frames[0] != frames[1]
 
 
+def test_the_badge_changes_day_exactly_at_each_days_first_frame(camera, add_frame, day_start, data_dir):
+    """GIVEN three days of three identical grey frames WHEN rendered THEN the badge's pixels stay
+    put within a day and change at each day's first frame (one drawtext, its text set by sendcmd)."""
+    grey = (128, 128, 128)
+    camera.day_counter_enabled = True
+    camera.day_counter_start_date = day_start.date()
+    camera.day_overlay_position = "bottom-right"
+    camera.save()
+    for day in range(3):
+        for minute in range(3):
+            add_frame(camera, day_start + timedelta(days=day, hours=1, minutes=minute), grey)
+
+    frames = ffmpeg.decode_frames(data_dir / rendered(camera).output_path)
+
+    width, height = SIZE
+    box = (width - width // 3, height - height // 4, width, height)
+
+    def badge(frame: bytes) -> list[int]:
+        x0, y0, x1, y1 = box
+        return [frame[(y * width + x) * 3] for y in range(y0, y1) for x in range(x0, x1)]
+
+    def change(a: bytes, b: bytes) -> float:
+        return sum(abs(p - q) for p, q in zip(badge(a), badge(b), strict=True)) / len(badge(a))
+
+    steps = [change(frames[i - 1], frames[i]) for i in range(1, 9)]
+    new_day = {3, 6}
+    assert all(
+        steps[i - 1] > 4 * max(steps[j - 1] for j in range(1, 9) if j not in new_day) for i in new_day
+    ), steps
+
+
 def test_no_badge_when_the_day_counter_is_off(camera, add_frame, day_start, data_dir):
     grey = (128, 128, 128)
     add_frame(camera, day_start, grey)
