@@ -21,10 +21,11 @@ SPRITE_COLUMNS = 10
 SPRITE_ROWS = 10
 SPRITE_TILE_WIDTH = 160
 # With two x264 encoders in one process (a source taller than the web limit), x264's defaults
-# would give each 1.5 frame threads per core and a 10-frame lookahead: 741 MB of ffmpeg at
-# 1440p + 1080p on 2 cores. 4 frames of lookahead gave the same file size on the bench frames
-# (5.756 vs 5.762 MB at 1440p) for 67 MB less per encoder (bench/render.py, README).
-SHARED_LOOKAHEAD = 4
+# would give each 1.5 frame threads per core: 741 MB of ffmpeg at 1440p + 1080p on 2 cores.
+# Only the web one gets a 4-frame lookahead instead of veryfast's 10 (~67 MB less): on
+# coherent footage a shorter lookahead costs quality at the same CRF (README, "Renditions"),
+# which a stream may pay and the full-resolution download, the one people keep, may not.
+WEB_LOOKAHEAD = 4
 # The web rendition only streams: x264's cheapest motion search (diamond, subpel refinement 1)
 # cut its encode CPU by about 30 % for 8.5 % more bytes at SSIM 0.9888 against 0.9892.
 WEB_X264 = "subme=1:me=dia"
@@ -186,11 +187,12 @@ def encoder_args(kind: str, preset: str, crf: int, threads: dict[str, int] | Non
         return ["-c:v", "libsvtav1", "-preset", str(settings.TIMELAPSER_AV1_PRESET), "-crf", "35"]
     args = ["-c:v", "libx264", "-preset", preset, "-crf", str(crf)]
     if threads and kind in threads:
-        params = [f"rc-lookahead={SHARED_LOOKAHEAD}"] + ([WEB_X264] if kind == "web" else [])
+        params = [f"rc-lookahead={WEB_LOOKAHEAD}", WEB_X264] if kind == "web" else []
         if threads[kind] > 1:
             # As for a lone encoder: with frame threads x264 would buffer bframes + 1 frames more.
             params.append(SINGLE_X264)
-        return [*args, "-threads", str(threads[kind]), "-x264-params", ":".join(params)]
+        tuned = ["-x264-params", ":".join(params)] if params else []
+        return [*args, "-threads", str(threads[kind]), *tuned]
     # One encoder: x264's own thread count unless the layout caps it (TIMELAPSER_RENDER_THREADS).
     single = settings.TIMELAPSER_RENDER_THREADS
     threaded = [*args, "-threads", str(single)] if single else args

@@ -24,25 +24,14 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-WORK = Path(tempfile.mkdtemp(prefix="timelapser-bench-render-"))
-os.environ["TIMELAPSER_DATA_DIR"] = str(WORK / "data")
-# Never the app's own database: SQLite in the temp dir unless BENCH_DATABASE_URL says otherwise.
-os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "")
-os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 40)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "timelapser.settings")
-os.environ.setdefault("LOG_LEVEL", "WARNING")
+import inprocess
 
-import django  # noqa: E402
-
-django.setup()
+WORK = inprocess.setup("render")
 
 import hashlib  # noqa: E402
 import io  # noqa: E402

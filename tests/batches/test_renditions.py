@@ -167,7 +167,7 @@ def test_two_encoders_share_the_cores_by_pixels_and_each_gets_one_at_least():
     assert renditions.split_threads((2560, 1440), (1920, 1080), cores=1) == {"full": 1, "web": 1}
 
 
-def test_only_a_two_encoder_render_caps_threads_and_lookahead(tmp_path, small_web, settings):
+def test_only_a_two_encoder_render_caps_threads_and_the_web_lookahead(tmp_path, small_web, settings):
     final = tmp_path / "video.mp4"
     one = renditions.plan(("web", "full"), final, 1, 320, 240, 10)
     assert one.shares_encode and one.threads == {}
@@ -182,7 +182,9 @@ def test_only_a_two_encoder_render_caps_threads_and_lookahead(tmp_path, small_we
     assert not two.shares_encode
     _, args = renditions.graph_tail(two, 10, "veryfast", 23)
     params = [args[i + 1] for i, a in enumerate(args) if a == "-x264-params"]
-    assert params == ["rc-lookahead=4", "rc-lookahead=4:subme=1:me=dia"], "full first, then the web one"
+    # The full rendition keeps veryfast's lookahead (the download keeps its quality); the web one's is shorter.
+    assert params == ["rc-lookahead=4:subme=1:me=dia"], "only the web encoder is tuned"
+    assert args.count("-threads") == 2
 
 
 def test_two_encoders_with_frame_threads_drop_the_lookahead_threads_buffer(tmp_path, small_web, settings):
@@ -191,7 +193,7 @@ def test_two_encoders_with_frame_threads_drop_the_lookahead_threads_buffer(tmp_p
     assert two.threads == {"full": 6, "web": 2}
     _, args = renditions.graph_tail(two, 10, "veryfast", 23)
     params = [args[i + 1] for i, a in enumerate(args) if a == "-x264-params"]
-    assert params == ["rc-lookahead=4:sync-lookahead=0", "rc-lookahead=4:subme=1:me=dia:sync-lookahead=0"]
+    assert params == ["sync-lookahead=0", "rc-lookahead=4:subme=1:me=dia:sync-lookahead=0"]
 
 
 def test_a_source_above_the_web_limit_gives_two_decodable_renditions_of_the_same_frames(
