@@ -95,14 +95,22 @@ def processes() -> list[tuple[int, int, str]]:
 
 
 def start_bucket(env: dict) -> tuple[subprocess.Popen, str]:
-    """moto's S3 server in its own process on a free port, with the bench bucket made."""
+    """moto's S3 app in its own process on a free port, with the bench bucket made.
+
+    Served by gunicorn (threads, keep-alive) rather than `python -m moto.server`: that is
+    werkzeug's development server, which answers every request with `Connection: close`, so
+    each PUT paid a new TCP connection on both sides. S3 and the S3-compatible servers people
+    run (MinIO, Garage, Ceph) keep connections open, as botocore's pool expects.
+    """
     import socket
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [gunicorn, "moto.server:create_backend_app('s3')", "--bind", f"127.0.0.1:{port}",
+         "--workers", "1", "--threads", "16", "--keep-alive", "60", "--log-level", "warning"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     endpoint = f"http://127.0.0.1:{port}"
@@ -129,22 +137,32 @@ def bucket_objects(endpoint: str) -> int:
     )
 
 
-def cpu_snapshot(worker_pids: list[int], camera_pid: int, bucket_pid: int | None = None) -> dict[str, float]:
-    procs = processes()
-    tree, frontier = set(worker_pids), list(worker_pids)
+def process_tree(roots: list[int], procs: list[tuple[int, int, str]]) -> set[int]:
+    """The roots and all their descendants."""
+    tree, frontier = set(roots), list(roots)
     while frontier:
         parent = frontier.pop()
         for pid, ppid, _ in procs:
             if ppid == parent and pid not in tree:
                 tree.add(pid)
                 frontier.append(pid)
+    return tree
+
+
+def cpu_snapshot(worker_pids: list[int], camera_pid: int, bucket_pid: int | None = None) -> dict[str, float]:
+    procs = processes()
     return {
-        "worker": sum(cpu_seconds(pid) for pid in tree),
+        "worker": sum(cpu_seconds(pid) for pid in process_tree(worker_pids, procs)),
         "camera": cpu_seconds(camera_pid),
         # Backends serving the bench database (the worker's and this process's connections).
         "postgres": sum(cpu_seconds(pid) for pid, _, cmd in procs if f" {DB_NAME} " in cmd),
         "redis": sum(cpu_seconds(pid) for pid, _, cmd in procs if cmd.startswith("redis-server")),
-        **({"bucket": cpu_seconds(bucket_pid)} if bucket_pid else {}),
+        # gunicorn's master and its worker.
+        **(
+            {"bucket": sum(cpu_seconds(pid) for pid in process_tree([bucket_pid], procs))}
+            if bucket_pid
+            else {}
+        ),
     }
 
 
