@@ -3,6 +3,7 @@ the Debian package (a failure under CI=true, see tests/conftest.py), rather than
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -57,6 +58,17 @@ class RedisServer:
 
     def client(self, db: int = 0) -> redis.Redis:
         return redis.Redis.from_url(self.url(db))
+
+    @contextlib.contextmanager
+    def empty_database(self, db: int):
+        """The URL of database `db`, emptied before and after: one test's broker, no other's messages."""
+        client = self.client(db)
+        client.flushdb()
+        try:
+            yield self.url(db)
+        finally:
+            client.flushdb()
+            client.close()
 
     def stop(self) -> None:
         self.process.terminate()

@@ -65,11 +65,8 @@ def stop(process: subprocess.Popen) -> None:
 @pytest.fixture
 def broker(redis_server):
     """This run's own Redis: no other suite's worker can take a probe, no other FLUSHDB drop one."""
-    client = redis_server.client(5)
-    client.flushdb()
-    yield redis_server.url(5)
-    client.flushdb()
-    client.close()
+    with redis_server.empty_database(5) as url:
+        yield url
 
 
 @pytest.fixture

@@ -49,11 +49,8 @@ def test_the_lean_layouts_options_reach_the_worker_as_celery_worker_would_pass_t
 @pytest.fixture
 def broker(redis_server):
     """This run's own Redis database: no other test's worker takes the probes."""
-    client = redis_server.client(6)
-    client.flushdb()
-    yield redis_server.url(6)
-    client.flushdb()
-    client.close()
+    with redis_server.empty_database(6) as url:
+        yield url
 
 
 def test_the_worker_runs_beat_in_a_thread_and_consumes_what_it_and_others_send(broker, tmp_path):
