@@ -271,7 +271,7 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
     files = {
         "poster": (
             final.with_name(f".{final.stem}.poster.jpg.part"),
-            final.with_name(f"{final.stem}.poster.jpg"),
+            renditions.published_still(final, "poster"),
         )
     }
     if web:

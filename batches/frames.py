@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import shutil
 import zoneinfo
 from dataclasses import dataclass
@@ -268,6 +269,18 @@ def output_name(batch: TimelapseBatch) -> str:
     """
     slug = slugify(batch.camera.name) or "camera"
     return f"{slug}-{batch.batch_type}-{batch.pk}-{timezone.now():%Y%m%d-%H%M%S-%f}.mp4"
+
+
+# output_name's tail, which the renditions, poster, sprite and partials named from it keep.
+_OUTPUT_TAIL = re.compile(
+    rf"-(?:{'|'.join(map(re.escape, TimelapseBatch.BatchType.values))})-(\d+)-\d{{8}}-\d{{6}}-\d{{6}}\."
+)
+
+
+def output_batch_id(name: str) -> int | None:
+    """The id of the batch a file in videos/<camera>/ was rendered for (output_name); None if not ours."""
+    match = _OUTPUT_TAIL.search(name)
+    return int(match.group(1)) if match else None
 
 
 def local_day_bounds(day: date, tz: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:

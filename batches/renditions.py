@@ -239,14 +239,23 @@ def graph_tail(p: Plan, frames: int, preset: str, crf: int) -> tuple[str, list[s
     return ";".join(chains), args
 
 
+# What each still and cue file beside a video is published as: <video stem><suffix>. Batch
+# renders, the continuous video and the period videos all name theirs so.
+STILL_SUFFIXES = {"poster": ".poster.jpg", "sprite": ".sprite.jpg", "vtt": ".sprite.vtt"}
+
+
+def published_still(final: Path, role: str) -> Path:
+    """The name the video published as `final` has its poster, sprite or cues under."""
+    return final.with_name(final.stem + STILL_SUFFIXES[role])
+
+
 def publishable(p: Plan, vtt: Path) -> dict[str, tuple[Path, Path]]:
     """Every file besides the full video, as role -> (written file, name it is published under)."""
     full = p.outputs["full"]
-    stem = Path(final_name(full)).stem
+    final = full.with_name(final_name(full))
     files = {
         kind: (path, path.with_name(final_name(path))) for kind, path in p.outputs.items() if kind != "full"
     }
-    files["poster"] = (p.poster, full.with_name(f"{stem}.poster.jpg"))
-    files["sprite"] = (p.sprite_image, full.with_name(f"{stem}.sprite.jpg"))
-    files["vtt"] = (vtt, full.with_name(f"{stem}.sprite.vtt"))
+    for role, written in (("poster", p.poster), ("sprite", p.sprite_image), ("vtt", vtt)):
+        files[role] = (written, published_still(final, role))
     return files

@@ -34,11 +34,8 @@ def files(final: Path) -> dict[str, tuple[Path, Path]]:
     The same published names as a batch render's (renditions.publishable); the partials are
     dot-names ending in .part beside the video, so batches.partials clears a killed attempt's.
     """
-    stem = final.stem
-    return {
-        "sprite": (final.with_name(f".{stem}.sprite.jpg.part"), final.with_name(f"{stem}.sprite.jpg")),
-        "vtt": (final.with_name(f".{stem}.sprite.vtt.part"), final.with_name(f"{stem}.sprite.vtt")),
-    }
+    published = {role: renditions.published_still(final, role) for role in ("sprite", "vtt")}
+    return {role: (name.with_name(f".{name.name}.part"), name) for role, name in published.items()}
 
 
 def pick(sprite: renditions.Sprite, duration: float) -> str:

@@ -21,13 +21,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
 
+from batches.frames import output_batch_id
 from batches.models import TimelapseBatch
 from cameras.models import Camera
 from common import mediastore
@@ -36,9 +36,6 @@ from common.paths import remove_media_files
 log = logging.getLogger(__name__)
 
 FOLDERS = ("videos", "segments")
-# batches.frames.output_name: <slug>-<type>-<batch id>-<YYYYmmdd-HHMMSS-ffffff>.mp4, and the
-# renditions, poster, sprite and partials named from it.
-OUTPUT_NAME = re.compile(r"-(?:continuous|checkpoint|manual)-(\d+)-\d{8}-\d{6}-\d{6}\.")
 QUERY_CHUNK = 5000
 
 
@@ -46,8 +43,8 @@ def owner_of(relative: str) -> tuple[str, int] | None:
     """("batch" or "camera", id) a media path belongs to; None for a path we do not recognise."""
     parts = relative.split("/")
     if parts[0] == "videos" and len(parts) == 3:
-        match = OUTPUT_NAME.search(parts[2])
-        return ("batch", int(match.group(1))) if match else None
+        batch_id = output_batch_id(parts[2])
+        return ("batch", batch_id) if batch_id is not None else None
     if parts[0] == "segments" and len(parts) >= 3:
         folder = parts[1]
         if folder.startswith("batch-") and folder[6:].isdigit():
