@@ -52,6 +52,14 @@ def parse(text: str) -> list[Cue]:
     return cues
 
 
+def tile_colour(image: PILImage.Image, box: tuple[int, int, int, int]) -> int:
+    """The palette colour a sprite's thumbnail at `box` (x, y, w, h) shows."""
+    x, y, w, h = box
+    # The middle of the tile: clear of the Day badge in a corner and of JPEG bleed at the edges.
+    centre = image.crop((x + w // 4, y + h // 4, x + 3 * w // 4, y + 3 * h // 4)).convert("RGB")
+    return nearest(tuple(ImageStat.Stat(centre).mean))
+
+
 def check(data_dir: Path, batch, frame_colours: list[int], fps: int) -> list[int]:
     """The batch's published sprite and cues hold together; returns each thumbnail's palette colour.
 
@@ -73,9 +81,7 @@ def check(data_dir: Path, batch, frame_colours: list[int], fps: int) -> list[int
             x, y, w, h = cue.box
             assert cue.image == "sprite.jpg"
             assert w > 0 and h > 0 and x + w <= image.width and y + h <= image.height, (cue.box, image.size)
-            # The middle of the tile: clear of the Day badge in a corner and of JPEG bleed at the edges.
-            centre = image.crop((x + w // 4, y + h // 4, x + 3 * w // 4, y + 3 * h // 4)).convert("RGB")
-            colour = nearest(tuple(ImageStat.Stat(centre).mean))
+            colour = tile_colour(image, cue.box)
             assert colour == frame_colours[round(cue.start * fps)], (cue, colour)
             shown.append(colour)
     return shown
