@@ -38,10 +38,15 @@
       box.style.height = tile.h + "px";
       box.style.backgroundImage = "url(\"" + tile.url + "\")";
       box.style.backgroundPosition = -tile.x + "px " + -tile.y + "px";
-      var fraction = video.duration ? video.currentTime / video.duration : 0;
-      box.style.left = Math.max(0, fraction * video.clientWidth - tile.w / 2) + "px";
       box.dataset.cue = cue.text;
       box.hidden = false;
+      // Above the point sought, but whole over the player: near either end it stops at the player's
+      // edge (on a phone the player is as wide as the screen, and a tile past it would be cut off).
+      // The box and the player share a positioned parent, where the player may sit centred.
+      var fraction = video.duration ? video.currentTime / video.duration : 0;
+      var centred = fraction * video.clientWidth - box.offsetWidth / 2;
+      var left = Math.max(0, Math.min(centred, video.clientWidth - box.offsetWidth));
+      box.style.left = video.offsetLeft + left + "px";
       clearTimeout(hideTimer);
     }
     video.addEventListener("seeking", show);
