@@ -5,6 +5,8 @@ Their sprites are made from the key frames of the join (batches/scrubsprite.py),
 decode as a batch render's are. The viewer presses the player's own seek bar early and late and
 holds it there; the preview must be the tile that the page's WebVTT cue for the time sought names,
 whole inside the window, and that tile must show the day sought (each day is its own colour).
+A press, not a hover: Chromium's own seek bar seeks only when pressed, and that seek is what
+static/sharing/scrub.js shows the preview on.
 Screenshots go to tests/artifacts/sharing/scrub_<video>_<early|late>_<size>.png (ignored by git).
 """
 
@@ -25,7 +27,7 @@ from tests.batches.conftest import PALETTE, nearest
 from tests.batches.test_continuous import update
 from tests.batches.test_continuous_sprite import add_solid_days
 from tests.factories import make_share
-from tests.sharing.test_browser_pages import ARTIFACTS, SIZES, browser, shoot, wait_for
+from tests.sharing.test_browser_pages import ARTIFACTS, SIZES, browser, wait_for
 from tests.sharing.test_period_segments import enable, midnight, render_period
 from tests.waiting import wait_until
 
@@ -48,7 +50,7 @@ const r = box.getBoundingClientRect();
 return {time: video.currentTime, duration: video.duration, cue: box.dataset.cue,
         image: box.style.backgroundImage, position: box.style.backgroundPosition,
         tileWidth: box.clientWidth, tileHeight: box.clientHeight,
-        left: r.left, right: r.right, top: r.top, bottom: r.bottom,
+        left: r.left, right: r.right, top: r.top,
         centreX: (r.left + r.right) / 2, centreY: (r.top + r.bottom) / 2,
         windowWidth: innerWidth, pixelRatio: devicePixelRatio,
         videoLeft: video.getBoundingClientRect().left, videoWidth: video.clientWidth,
@@ -85,11 +87,12 @@ def press_and_shoot(browser, fraction: float, before: float, name: str, width: i
         press_seek_bar(browser, fraction)
         try:
             preview = wait_for(browser, SHOWN_PREVIEW, before)
-            shoot(browser, name, width, height)
+            png = browser.get_screenshot_as_png()
         finally:
             release(browser)
-        with PILImage.open(ARTIFACTS / f"{name}_{width}x{height}.png") as shot:
-            shot = shot.convert("RGB")
+        # Saved for a person to look at, and read from these bytes: another run may rewrite the file.
+        (ARTIFACTS / f"{name}_{width}x{height}.png").write_bytes(png)
+        shot = PILImage.open(io.BytesIO(png)).convert("RGB")
         border = at(shot, preview, preview["left"] + 1, preview["centreY"])
         return (preview, shot) if min(border) >= 230 else None
 
