@@ -42,11 +42,13 @@
       box.hidden = false;
       // Above the point sought, but whole over the player: near either end it stops at the player's
       // edge (on a phone the player is as wide as the screen, and a tile past it would be cut off).
-      // The box and the player share a positioned parent, where the player may sit centred.
+      // Placed from the player's own box: in their shared parent the player may sit centred, with a
+      // caption, a download link or details below it (share.css lifts the tile clear of the controls).
       var fraction = video.duration ? video.currentTime / video.duration : 0;
       var centred = fraction * video.clientWidth - box.offsetWidth / 2;
       var left = Math.max(0, Math.min(centred, video.clientWidth - box.offsetWidth));
       box.style.left = video.offsetLeft + left + "px";
+      box.style.top = video.offsetTop + video.offsetHeight - box.offsetHeight + "px";
       clearTimeout(hideTimer);
     }
     video.addEventListener("seeking", show);

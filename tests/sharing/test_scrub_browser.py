@@ -7,7 +7,7 @@ holds it there; the preview must be the tile that the page's WebVTT cue for the 
 whole inside the window, and that tile must show the day sought (each day is its own colour).
 A press, not a hover: Chromium's own seek bar seeks only when pressed, and that seek is what
 static/sharing/scrub.js shows the preview on.
-Screenshots go to tests/artifacts/sharing/scrub_<video>_<early|late>_<size>.png (ignored by git).
+Screenshots go to tests/artifacts/sharing/scrub_<page>_<early|late>_<size>.png (ignored by git).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pytest
 from PIL import Image as PILImage
 
 from sharing import periods
-from sharing.models import PeriodVideo
+from sharing.models import PeriodVideo, Share
 from tests.batches import conftest as batch_fixtures
 from tests.batches import sprites
 from tests.batches.conftest import PALETTE, nearest
@@ -53,7 +53,7 @@ return {time: video.currentTime, duration: video.duration, cue: box.dataset.cue,
         left: r.left, right: r.right, top: r.top,
         centreX: (r.left + r.right) / 2, centreY: (r.top + r.bottom) / 2,
         windowWidth: innerWidth, pixelRatio: devicePixelRatio,
-        videoLeft: video.getBoundingClientRect().left, videoWidth: video.clientWidth,
+        bottom: r.bottom, video: video.getBoundingClientRect().toJSON(),
         track: document.querySelector('track[label=previews]').src};
 """
 
@@ -146,10 +146,13 @@ def scrub_and_check(browser, client, live_server, share, frame_colours: list[int
             assert (preview["tileWidth"], preview["tileHeight"]) == (w, h), where
             # Whole inside the window: not cut off at the screen's edge.
             assert preview["left"] >= 0 and preview["right"] <= preview["windowWidth"], where
-            assert preview["top"] >= 0, where
-            # Over the point pressed (it stops at the player's edge near either end, still over it).
-            pressed_x = preview["videoLeft"] + fraction * preview["videoWidth"]
+            # Over the player, above the point pressed (near either end it stops at the player's edge).
+            video = preview["video"]
+            pressed_x = video["left"] + fraction * video["width"]
             assert preview["left"] <= pressed_x <= preview["right"], (pressed_x, where)
+            assert (
+                video["top"] <= preview["top"] and preview["bottom"] < video["bottom"] - SEEK_BAR_ABOVE_BOTTOM
+            ), where
 
             # The tile shows the day sought, in the sprite and on the screen (framed in white).
             day = frame_colours[min(int(preview["time"] * fps), len(frame_colours) - 1)]
@@ -163,15 +166,13 @@ def scrub_and_check(browser, client, live_server, share, frame_colours: list[int
 def test_scrubbing_a_period_videos_share_page_previews_the_day_sought(
     browser, client, live_server, camera, add_frame, data_dir
 ):
-    """GIVEN a published "whole project" video of three past days (Day badge on), each day its own colour
+    """GIVEN a published "whole project" video of three past days (Day badge on), each day its own colour,
+    its page offering the download (a link below the player, in the player's frame)
     WHEN the viewer presses its seek bar early, then late, at desktop and phone sizes
     THEN the preview is the tile of the cue for the time sought, whole on screen, showing that day."""
     # The newest day is yesterday: today's would be in the future just after midnight.
-    camera.name, camera.day_counter_enabled, camera.day_counter_start_date = (
-        "North gate",
-        True,
-        midnight(DAYS).date(),
-    )
+    camera.name, camera.day_counter_enabled = "North gate", True
+    camera.day_counter_start_date = midnight(DAYS).date()
     camera.save()
     frame_colours = []
     for day in range(DAYS):
@@ -181,20 +182,25 @@ def test_scrubbing_a_period_videos_share_page_previews_the_day_sought(
     period = enable(camera, PeriodVideo.Kind.WHOLE_PROJECT)
     assert periods.refresh(period) == "queued"
     batch = render_period(period)
-    period.share.is_active = True
+    period.share.is_active, period.share.download_enabled = True, True
     period.share.save()
 
     scrub_and_check(browser, client, live_server, period.share, frame_colours, batch.frame_rate, "period")
 
 
+@pytest.mark.parametrize(
+    "share_type", [Share.ShareType.VIDEO_ONLY, Share.ShareType.INFO_PAGE], ids=["video_only", "info_page"]
+)
 def test_scrubbing_a_continuous_videos_share_page_previews_the_day_sought(
-    browser, client, live_server, camera, add_frame, day_start, data_dir
+    browser, client, live_server, camera, add_frame, day_start, data_dir, share_type
 ):
     """GIVEN a camera's continuous video of three days, each day its own colour, on a share page
+    (an info page: the player leads, the keyboard hint, the details and the download follow it)
     WHEN the viewer presses its seek bar early, then late, at desktop and phone sizes
     THEN the preview is the tile of the cue for the time sought, whole on screen, showing that day."""
     frame_colours = add_solid_days(camera, add_frame, day_start, days=DAYS, per_day=FRAMES_PER_DAY)
     batch = update(camera)
-    share = make_share([batch])
+    share = make_share([batch], share_type=share_type, download_enabled=True)
 
-    scrub_and_check(browser, client, live_server, share, frame_colours, batch.frame_rate, "continuous")
+    name = f"continuous_{share_type}"
+    scrub_and_check(browser, client, live_server, share, frame_colours, batch.frame_rate, name)
