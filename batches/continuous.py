@@ -313,16 +313,11 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
         if new_prefix:
             through = date.fromisoformat(new_prefix["through"])
             segmentstore.drop_local_copies(
-                _segment_path(s, kind) for s in segments if s.local_date <= through for kind in kinds
+                renditions.segment_file(s.file_path, kind)
+                for s in segments
+                if s.local_date <= through
+                for kind in kinds
             )
-
-
-def _segment_path(segment: DaySegment, kind: str) -> str:
-    return renditions.web_segment(segment.file_path) if kind == "web" else segment.file_path
-
-
-def _prefix_key(kind: str) -> str:
-    return "web_path" if kind == "web" else "path"
 
 
 def _valid_prefix(batch: TimelapseBatch, digest: str, dirty: list[date], kinds: list[str]) -> dict | None:
@@ -333,17 +328,21 @@ def _valid_prefix(batch: TimelapseBatch, digest: str, dirty: list[date], kinds: 
         return None
     if dirty and min(dirty) <= date.fromisoformat(prefix["through"]):
         return None
-    paths = [prefix.get(_prefix_key(kind)) for kind in kinds]
+    paths = [prefix.get(renditions.prefix_key(kind)) for kind in kinds]
     return prefix if all(path and segmentstore.present(path) for path in paths) else None
 
 
 def _inputs(prefix: dict | None, segments: list[DaySegment], kind: str = "full") -> list[Path]:
     """The local files to join for one rendition (downloaded first when media is in a bucket)."""
     if prefix is None:
-        return [segmentstore.local(_segment_path(s, kind)) for s in segments]
+        return [segmentstore.local(renditions.segment_file(s.file_path, kind)) for s in segments]
     through = date.fromisoformat(prefix["through"])
-    later = [segmentstore.local(_segment_path(s, kind)) for s in segments if s.local_date > through]
-    return [segmentstore.local(prefix[_prefix_key(kind)]), *later]
+    later = [
+        segmentstore.local(renditions.segment_file(s.file_path, kind))
+        for s in segments
+        if s.local_date > through
+    ]
+    return [segmentstore.local(prefix[renditions.prefix_key(kind)]), *later]
 
 
 def _refresh_prefix(
@@ -362,15 +361,14 @@ def _refresh_prefix(
         return prefix
     refreshed = {"through": through.isoformat(), "hash": digest}
     for kind in kinds:
-        suffix = ".web.mp4" if kind == "web" else ".mp4"
-        target = folder / f"prefix-{through.isoformat()}-{digest[:12]}{suffix}"
+        target = folder / renditions.segment_file(f"prefix-{through.isoformat()}-{digest[:12]}.mp4", kind)
         partial = target.with_name(f".{target.name}.part")
         try:
             ffmpeg.concat(_inputs(prefix, segments[:-1], kind), partial, workdir, faststart=False)
             partial.replace(target)
         finally:
             ffmpeg.remove_quietly(partial)
-        refreshed[_prefix_key(kind)] = segmentstore.store(target)
+        refreshed[renditions.prefix_key(kind)] = segmentstore.store(target)
     return refreshed
 
 

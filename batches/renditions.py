@@ -163,6 +163,16 @@ def web_segment(relative: str) -> str:
     return relative.removesuffix(".mp4") + ".web.mp4"
 
 
+def segment_file(relative: str, kind: str) -> str:
+    """A day segment's file of one rendition ("full" or "web")."""
+    return web_segment(relative) if kind == "web" else relative
+
+
+def prefix_key(kind: str) -> str:
+    """Where a joined video's cached prefix (the join of its earlier days) keeps one rendition's path."""
+    return "web_path" if kind == "web" else "path"
+
+
 def joined_web_file(final: Path) -> tuple[Path, Path]:
     """A joined video's web rendition (continuous, period): (partial, published name), the name
     a render's web output is published under (plan)."""
