@@ -97,7 +97,7 @@ def wants_web(selection: dict, width: int, height: int) -> bool:
     return renditions.needs_web(kinds, width, height)
 
 
-def gets_web(camera, fps: int, selection: dict) -> bool:
+def has_web_rendition(camera, fps: int, selection: dict) -> bool:
     """Whether the video this selection makes has a web rendition (False while its look is unknown)."""
     try:
         video = look(camera, fps, selection)
