@@ -134,11 +134,6 @@ def _append_new_images(batch: TimelapseBatch) -> int:
     return len(ids)
 
 
-def web_segment(relative: str) -> str:
-    """A day segment's web rendition, beside it: segments/<camera>/<date>.web.mp4."""
-    return relative.removesuffix(".mp4") + ".web.mp4"
-
-
 def _dirty_days(batch: TimelapseBatch, digest: str, tz: zoneinfo.ZoneInfo, web: bool) -> set[date]:
     """Days to (re-)encode: those with frames after the watermark, those rendered with other
     settings, and (when the video is taller than the web limit) those without a web segment."""
@@ -148,7 +143,7 @@ def _dirty_days(batch: TimelapseBatch, digest: str, tz: zoneinfo.ZoneInfo, web: 
         frames = frames.filter(image__captured_at__gt=datetime.fromisoformat(watermark))
     days = {at.astimezone(tz).date() for at in frames.values_list("image__captured_at", flat=True)}
     for segment in DaySegment.objects.filter(camera_id=batch.camera_id):
-        paths = [segment.file_path, *([web_segment(segment.file_path)] if web else [])]
+        paths = [segment.file_path, *([renditions.web_segment(segment.file_path)] if web else [])]
         if segment.settings_hash != digest or not all(segmentstore.present(path) for path in paths):
             days.add(segment.local_date)
     return days
@@ -179,7 +174,7 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
     except renditions.RenditionError as exc:
         raise RenderError(str(exc)) from exc
     # Taller than the web limit: every day also gets a web segment, from the same decode.
-    web = "web" in kinds and renditions.web_size(video.width, video.height) is not None
+    web = renditions.needs_web(kinds, video.width, video.height)
     watermark_at = TimelapseImage.objects.filter(timelapse_batch=batch).aggregate(
         at=Max("image__captured_at")
     )["at"]
@@ -208,12 +203,12 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
             # Nothing left of that day to encode (all dropped or cleaned up): drop its segment.
             for segment in DaySegment.objects.filter(camera=camera, local_date=day):
                 segmentstore.remove(segment.file_path)
-                segmentstore.remove(web_segment(segment.file_path))
+                segmentstore.remove(renditions.web_segment(segment.file_path))
                 segment.delete()
             continue
         runs = day_runs(frames)
         target = segments_dir / f"{day.isoformat()}.mp4"
-        web_target = target.with_name(f"{day.isoformat()}.web.mp4")
+        web_target = target.with_name(renditions.web_segment(target.name))
         attempt = f"{batch.pk}-{batch.attempts}"
         plan = renditions.segment_plan(
             target.with_name(f".{target.name}.{attempt}.part"),
@@ -275,10 +270,7 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
         )
     }
     if web:
-        files["web"] = (
-            final.with_name(f".{final.stem}.web.mp4.part"),
-            final.with_name(f"{final.stem}.web.mp4"),
-        )
+        files["web"] = renditions.joined_web_file(final)
     # The scrub sprite and its cues, published as a batch render's are (batches.scrubsprite).
     files.update(scrubsprite.files(final))
     kinds = ["full", *(["web"] if web else [])]
@@ -321,16 +313,11 @@ def update(batch: TimelapseBatch, workdir: Path) -> None:
         if new_prefix:
             through = date.fromisoformat(new_prefix["through"])
             segmentstore.drop_local_copies(
-                _segment_path(s, kind) for s in segments if s.local_date <= through for kind in kinds
+                renditions.segment_file(s.file_path, kind)
+                for s in segments
+                if s.local_date <= through
+                for kind in kinds
             )
-
-
-def _segment_path(segment: DaySegment, kind: str) -> str:
-    return web_segment(segment.file_path) if kind == "web" else segment.file_path
-
-
-def _prefix_key(kind: str) -> str:
-    return "web_path" if kind == "web" else "path"
 
 
 def _valid_prefix(batch: TimelapseBatch, digest: str, dirty: list[date], kinds: list[str]) -> dict | None:
@@ -341,17 +328,21 @@ def _valid_prefix(batch: TimelapseBatch, digest: str, dirty: list[date], kinds: 
         return None
     if dirty and min(dirty) <= date.fromisoformat(prefix["through"]):
         return None
-    paths = [prefix.get(_prefix_key(kind)) for kind in kinds]
+    paths = [prefix.get(renditions.prefix_key(kind)) for kind in kinds]
     return prefix if all(path and segmentstore.present(path) for path in paths) else None
 
 
 def _inputs(prefix: dict | None, segments: list[DaySegment], kind: str = "full") -> list[Path]:
     """The local files to join for one rendition (downloaded first when media is in a bucket)."""
     if prefix is None:
-        return [segmentstore.local(_segment_path(s, kind)) for s in segments]
+        return [segmentstore.local(renditions.segment_file(s.file_path, kind)) for s in segments]
     through = date.fromisoformat(prefix["through"])
-    later = [segmentstore.local(_segment_path(s, kind)) for s in segments if s.local_date > through]
-    return [segmentstore.local(prefix[_prefix_key(kind)]), *later]
+    later = [
+        segmentstore.local(renditions.segment_file(s.file_path, kind))
+        for s in segments
+        if s.local_date > through
+    ]
+    return [segmentstore.local(prefix[renditions.prefix_key(kind)]), *later]
 
 
 def _refresh_prefix(
@@ -370,15 +361,14 @@ def _refresh_prefix(
         return prefix
     refreshed = {"through": through.isoformat(), "hash": digest}
     for kind in kinds:
-        suffix = ".web.mp4" if kind == "web" else ".mp4"
-        target = folder / f"prefix-{through.isoformat()}-{digest[:12]}{suffix}"
+        target = folder / renditions.segment_file(f"prefix-{through.isoformat()}-{digest[:12]}.mp4", kind)
         partial = target.with_name(f".{target.name}.part")
         try:
             ffmpeg.concat(_inputs(prefix, segments[:-1], kind), partial, workdir, faststart=False)
             partial.replace(target)
         finally:
             ffmpeg.remove_quietly(partial)
-        refreshed[_prefix_key(kind)] = segmentstore.store(target)
+        refreshed[renditions.prefix_key(kind)] = segmentstore.store(target)
     return refreshed
 
 

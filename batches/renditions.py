@@ -153,9 +153,36 @@ def plan(kinds: tuple[str, ...], final: Path, attempt: int, width: int, height: 
     return Plan(partial, web, poster, sprite, Sprite.for_video(frames, width, height), threads)
 
 
+def needs_web(kinds: tuple[str, ...], width: int, height: int) -> bool:
+    """Whether a video of this size gets a web rendition: asked for, and taller than the web limit."""
+    return "web" in kinds and web_size(width, height) is not None
+
+
+def web_segment(relative: str) -> str:
+    """A day segment's web rendition, beside it: <date>.mp4 -> <date>.web.mp4 (continuous and period videos)."""
+    return relative.removesuffix(".mp4") + ".web.mp4"
+
+
+def segment_file(relative: str, kind: str) -> str:
+    """A day segment's file of one rendition ("full" or "web")."""
+    return web_segment(relative) if kind == "web" else relative
+
+
+def prefix_key(kind: str) -> str:
+    """Where a joined video's cached prefix (the join of its earlier days) keeps one rendition's path."""
+    return "web_path" if kind == "web" else "path"
+
+
+def joined_web_file(final: Path) -> tuple[Path, Path]:
+    """A joined video's web rendition (continuous, period): (partial, published name), the name
+    a render's web output is published under (plan)."""
+    name = final.with_name(f"{final.stem}.web.mp4")
+    return name.with_name(f".{name.name}.part"), name
+
+
 def segment_plan(partial: Path, web_partial: Path | None, width: int, height: int) -> Plan:
-    """A continuous video's day segment: the full picture and, with `web_partial` when it is
-    taller than the web limit, the web one from the same decode; no poster or sprite."""
+    """A day segment (continuous or period video): the full picture and, with `web_partial` when it
+    is taller than the web limit, the web one from the same decode; no poster or sprite."""
     size = web_size(width, height) if web_partial else None
     outputs = {"full": partial, **({"web": web_partial} if size else {})}
     threads = split_threads((width, height), size) if size else {}

@@ -8,6 +8,8 @@ join and empties the frames. An encoded image lives on in its segment file, so t
 protects it from the retention cleanup (batches.protection protects a completed batch's frames).
 A camera with a continuous video has most days encoded already (batches.continuous): a day whose
 continuous segment holds the same images with the same look is linked, not encoded again.
+A video taller than the web limit also gets a web rendition, as the continuous one does: each day
+writes <date>.web.mp4 beside <date>.mp4 from the same decode, and the web segments are joined too.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 from PIL import Image as PILImage
 
-from batches import continuous, ffmpeg, lifecycle, scrubsprite
+from batches import continuous, ffmpeg, lifecycle, renditions, scrubsprite
 from batches.ffmpeg import RenderError, VideoSettings
 from batches.frames import (
     captions,
@@ -85,12 +87,38 @@ def look_digest(camera, fps: int, selection: dict) -> str | None:
     return video.digest() if video else None
 
 
+def wants_web(selection: dict, width: int, height: int) -> bool:
+    """Whether this video gets a web rendition (renditions.needs_web); an unknown rendition name
+    in the selection says no here, the render says why."""
+    try:
+        kinds = renditions.parse(selection.get("renditions"))
+    except renditions.RenditionError:
+        return False
+    return renditions.needs_web(kinds, width, height)
+
+
+def has_web_rendition(camera, fps: int, selection: dict) -> bool:
+    """Whether the video this selection makes has a web rendition (False while its look is unknown)."""
+    try:
+        video = look(camera, fps, selection)
+    except RenderError:
+        return False
+    return video is not None and wants_web(selection, video.width, video.height)
+
+
+def _complete(segment: BatchSegment, digest: str | None, web: bool) -> bool:
+    """The segment has this look and every file the video needs (its web twin when there is one)."""
+    paths = [segment.file_path, *([renditions.web_segment(segment.file_path)] if web else [])]
+    return segment.settings_hash == digest and all(data_path(path).is_file() for path in paths)
+
+
 def stage(batch: TimelapseBatch, images) -> int:
     """Make the batch's frames the images of every day it must (re-)encode; returns how many.
 
     A day needs encoding when it has an image newer than every encoded one (ids
-    only grow, imports too), or when its segment has another look or lost its
-    file. A day whose images are gone keeps its segment as it was.
+    only grow, imports too), or when its segment has another look, lost its file
+    or lacks the web twin the video needs (made before web renditions, or when the
+    web limit was higher). A day whose images are gone keeps its segment as it was.
     """
     tz = zoneinfo.ZoneInfo(batch.camera.timezone)
     segments = list(BatchSegment.objects.filter(batch=batch))
@@ -99,7 +127,9 @@ def stage(batch: TimelapseBatch, images) -> int:
     fresh = images if newest is None else images.filter(id__gt=newest)
     dirty = {at.astimezone(tz).date() for at in fresh.values_list("captured_at", flat=True)}
     dirty |= {
-        s.local_date for s in segments if s.settings_hash != digest or not data_path(s.file_path).is_file()
+        s.local_date
+        for s in segments
+        if not _complete(s, digest, wants_web(batch.selection, s.width, s.height))
     }
     ids: list[int] = []
     if dirty:
@@ -141,6 +171,12 @@ def render(batch: TimelapseBatch, workdir: Path) -> None:
         # Kept at once: segments written by an attempt that fails later stay valid for the next one.
         TimelapseBatch.objects.filter(pk=batch.pk).update(selection=selection)
     video = look(camera, batch.frame_rate, selection)
+    try:
+        kinds = renditions.parse(selection.get("renditions"))
+    except renditions.RenditionError as exc:
+        raise RenderError(str(exc)) from exc
+    # Taller than the web limit: every day also gets a web segment, from the same decode.
+    web = renditions.needs_web(kinds, video.width, video.height)
     folder = segments_dir(batch)
     folder.mkdir(parents=True, exist_ok=True)
     # One attempt renders this batch at a time (the claim), so a partial file is a killed one's.
@@ -148,26 +184,42 @@ def render(batch: TimelapseBatch, workdir: Path) -> None:
         ffmpeg.remove_quietly(old)
     days = sorted({at.astimezone(tz).date() for at in staged.values_list("image__captured_at", flat=True)})
     for day in days:
-        _encode_day(batch, day, tz, video, folder, workdir, heartbeat)
+        _encode_day(batch, day, tz, video, web, folder, workdir, heartbeat)
     for gone in BatchSegment.objects.filter(batch=batch).exclude(_in_range(first, last)):
         # Days that left the period (a week or a month moved on) never come back.
         remove_media_file(gone.file_path)
+        remove_media_file(renditions.web_segment(gone.file_path))
         gone.delete()
     segments = _joinable(batch, first, last, video)
     if not segments:
         raise RenderError("No frames left to render for this period.")
+    lacking = [
+        s.local_date for s in segments if web and not data_path(renditions.web_segment(s.file_path)).is_file()
+    ]
+    if lacking:
+        # A day encoded before web renditions (or under a higher web limit) whose images are gone
+        # can never get its web segment, and a web join without it would lose that day. This
+        # render publishes no web rendition: the share page streams the full video, as before.
+        log.info("Batch %s: no web segment for %s, published without a web rendition", batch.pk,
+                 ", ".join(d.isoformat() for d in lacking))  # fmt: skip
+        web = False
+    joins = ["full", *(["web"] if web else [])]
     name = output_name(batch)
     final = videos_dir(camera) / name
     partial = final.with_name(f".{name}.part")
-    # Its scrub sprite and cues, published beside it as a batch render's (batches.scrubsprite).
-    files = scrubsprite.files(final)
-    old_prefix = selection.get(PREFIX)
+    # Its scrub sprite and cues (and web rendition), published beside it as a batch render's are.
+    files = {**scrubsprite.files(final), **({"web": renditions.joined_web_file(final)} if web else {})}
+    old_prefix = selection.get(PREFIX) or {}
     try:
-        prefix = _valid_prefix(old_prefix, segments)
-        ffmpeg.concat(_inputs(prefix, segments), partial, workdir)
+        prefix = _valid_prefix(old_prefix, segments, joins)
+        for kind in joins:
+            ffmpeg.concat(
+                _inputs(prefix, segments, kind), files[kind][0] if kind == "web" else partial, workdir
+            )
         frames = sum(s.frame_count for s in segments)
-        scrubsprite.write(files, partial, frames, video.fps, workdir)
-        selection[PREFIX] = _extend_prefix(prefix, segments, folder, workdir)
+        # From the web join when there is one: the thumbnails are small, its key frames decode faster.
+        scrubsprite.write(files, files["web"][0] if web else partial, frames, video.fps, workdir)
+        selection[PREFIX] = _extend_prefix(prefix, segments, folder, workdir, joins)
         # Every staged image is in a segment file now: nothing left for the batch to protect.
         staged.delete()
         first_day, last_day = day_range(n for s in segments for n in (s.first_day_number, s.last_day_number))
@@ -186,13 +238,18 @@ def render(batch: TimelapseBatch, workdir: Path) -> None:
     finally:
         for path in [partial, *(written for written, _ in files.values())]:
             ffmpeg.remove_quietly(path)
-    new_prefix = selection.get(PREFIX)
-    if published and old_prefix and old_prefix["path"] != (new_prefix or {}).get("path"):
-        # Only this batch's renders read it, and the next one starts after this commit.
-        remove_media_file(old_prefix["path"])
+    new_prefix = selection.get(PREFIX) or {}
+    if published:
+        # Only this batch's renders read a prefix, and the next one starts after this commit.
+        for kind in ("full", "web"):
+            key = renditions.prefix_key(kind)
+            if old_prefix.get(key) and old_prefix[key] != new_prefix.get(key):
+                remove_media_file(old_prefix[key])
 
 
-def _encode_day(batch, day: date, tz, video: VideoSettings, folder: Path, workdir: Path, heartbeat) -> None:
+def _encode_day(
+    batch, day: date, tz, video: VideoSettings, web: bool, folder: Path, workdir: Path, heartbeat
+) -> None:
     start, end = local_day_bounds(day, tz)
     rows = TimelapseImage.objects.filter(
         timelapse_batch=batch, image__captured_at__gte=start, image__captured_at__lt=end
@@ -205,25 +262,36 @@ def _encode_day(batch, day: date, tz, video: VideoSettings, folder: Path, workdi
         # Every staged frame failed its check: the day keeps the segment it had, if any.
         return
     target = folder / f"{day.isoformat()}.mp4"
-    partial = target.with_name(f".{target.name}.{batch.attempts}.part")
+    web_target = target.with_name(renditions.web_segment(target.name))
+    plan = renditions.segment_plan(
+        target.with_name(f".{target.name}.{batch.attempts}.part"),
+        web_target.with_name(f".{web_target.name}.{batch.attempts}.part") if web else None,
+        video.width,
+        video.height,
+    )
     scratch = workdir / day.isoformat()
     scratch.mkdir()
     try:
-        borrowed = _borrow(batch.camera, day, frames, video, partial)
-        if not borrowed:
+        if not _borrow(batch.camera, day, frames, video, plan.outputs):
             ffmpeg.encode(
                 [f.path for f in frames],
-                partial,
+                plan.outputs["full"],
                 video,
                 day_runs(frames),
                 scratch,
-                False,
-                heartbeat,
-                captions(frames, batch.camera) if video.timestamp else None,
+                on_progress=heartbeat,
+                captions=captions(frames, batch.camera) if video.timestamp else None,
+                plan=plan,
             )
-        partial.replace(target)
+        if "web" in plan.outputs:
+            plan.outputs["web"].replace(web_target)
+        elif web_target.exists():
+            # A web segment left from a look that had one would later be joined as this day's.
+            remove_media_file(relative_to_data(web_target))
+        plan.outputs["full"].replace(target)
     finally:
-        ffmpeg.remove_quietly(partial)
+        for path in plan.outputs.values():
+            ffmpeg.remove_quietly(path)
     first_day, last_day = day_range(f.day_number for f in frames)
     # Written only once the file is in place: a segment row always has its file.
     BatchSegment.objects.update_or_create(
@@ -246,12 +314,14 @@ def _encode_day(batch, day: date, tz, video: VideoSettings, folder: Path, workdi
     heartbeat(0, force=True)
 
 
-def _borrow(camera, day: date, frames: list, video: VideoSettings, partial: Path) -> bool:
+def _borrow(camera, day: date, frames: list, video: VideoSettings, outputs: dict[str, Path]) -> bool:
     """Link the camera's continuous segment of this day instead of encoding it, if it is the same video.
 
     The same look (settings hash: size, fps, badge, finishing, logo) and exactly the same
     images. A hard link: the continuous video replaces its file by renaming a new one over
-    it, which leaves this name on the old one.
+    it, which leaves this name on the old one. `outputs` are the partials to link (kind ->
+    path): with a web one the continuous day's web segment is linked too, and a day that
+    has none is encoded.
     """
     segment = DaySegment.objects.filter(camera=camera, local_date=day, settings_hash=video.digest()).first()
     if segment is None or segment.frame_count != len(frames):
@@ -268,9 +338,14 @@ def _borrow(camera, day: date, frames: list, video: VideoSettings, partial: Path
     ):
         return False
     try:
-        os.link(data_path(segment.file_path), partial)
+        for kind, partial in outputs.items():
+            os.link(data_path(renditions.segment_file(segment.file_path, kind)), partial)
     except OSError:
-        return False  # gone meanwhile, or another file system: encode it
+        # Gone meanwhile, no web segment, another file system: encode it. The links made go
+        # first, or the encoder would write through them into the continuous video's files.
+        for partial in outputs.values():
+            ffmpeg.remove_quietly(partial)
+        return False
     return True
 
 
@@ -302,22 +377,28 @@ def _fingerprint(segments: list[BatchSegment]) -> str:
     return hashlib.sha256(json.dumps(facts).encode()).hexdigest()
 
 
-def _valid_prefix(prefix: dict | None, segments: list[BatchSegment]) -> dict | None:
-    """The cached join, if it is still exactly the first `count` segments (none re-encoded or gone)."""
-    if not prefix or prefix["count"] >= len(segments) or not data_path(prefix["path"]).is_file():
+def _valid_prefix(prefix: dict, segments: list[BatchSegment], joins: list[str]) -> dict | None:
+    """The cached join, if it is still exactly the first `count` segments (none re-encoded or gone),
+    with a join of every rendition this video needs."""
+    if not prefix or prefix["count"] >= len(segments):
+        return None
+    paths = [prefix.get(renditions.prefix_key(kind)) for kind in joins]
+    if not all(path and data_path(path).is_file() for path in paths):
         return None
     return prefix if prefix["key"] == _fingerprint(segments[: prefix["count"]]) else None
 
 
-def _inputs(prefix: dict | None, segments: list[BatchSegment]) -> list[Path]:
+def _inputs(prefix: dict | None, segments: list[BatchSegment], kind: str) -> list[Path]:
     later = segments[prefix["count"] :] if prefix else segments
-    return [*([data_path(prefix["path"])] if prefix else []), *(data_path(s.file_path) for s in later)]
+    head = [data_path(prefix[renditions.prefix_key(kind)])] if prefix else []
+    return [*head, *(data_path(renditions.segment_file(s.file_path, kind)) for s in later)]
 
 
 def _extend_prefix(
-    prefix: dict | None, segments: list[BatchSegment], folder: Path, workdir: Path
+    prefix: dict | None, segments: list[BatchSegment], folder: Path, workdir: Path, joins: list[str]
 ) -> dict | None:
-    """The join of every day but the latest (the one new captures change), so a refresh joins 2-3 files.
+    """The join of every day but the latest (the one new captures change), so a refresh joins 2-3 files,
+    for each rendition joined.
 
     The concat demuxer probes every input (~30 ms each on a busy 2-core box): without it a
     "whole project" refresh would cost more every day the project runs.
@@ -328,11 +409,14 @@ def _extend_prefix(
     if prefix and prefix["count"] == count:
         return prefix
     key = _fingerprint(segments[:count])
-    target = folder / f"prefix-{count}-{key[:12]}.mp4"
-    partial = target.with_name(f".{target.name}.part")
-    try:
-        ffmpeg.concat(_inputs(prefix, segments[:count]), partial, workdir, faststart=False)
-        partial.replace(target)
-    finally:
-        ffmpeg.remove_quietly(partial)
-    return {"path": relative_to_data(target), "count": count, "key": key}
+    extended = {"count": count, "key": key}
+    for kind in joins:
+        target = folder / renditions.segment_file(f"prefix-{count}-{key[:12]}.mp4", kind)
+        partial = target.with_name(f".{target.name}.part")
+        try:
+            ffmpeg.concat(_inputs(prefix, segments[:count], kind), partial, workdir, faststart=False)
+            partial.replace(target)
+        finally:
+            ffmpeg.remove_quietly(partial)
+        extended[renditions.prefix_key(kind)] = relative_to_data(target)
+    return extended

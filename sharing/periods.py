@@ -64,15 +64,17 @@ def _logo(period: PeriodVideo) -> dict | None:
     return row.as_selection() if row else None
 
 
-def signature(selection: dict, newest_image: int | None, look: str | None) -> str:
+def signature(selection: dict, newest_image: int | None, look: str | None, web: bool) -> str:
     """A digest of what the video would show: another value means stale.
 
     The first day (the last is today: only images change what a new day holds), the
     newest image (ids only grow, so a new capture or import moves it and the cleanup
-    removing old ones does not) and the look (camera settings and logo). An image
-    that goes changes nothing: its day is kept in its segment.
+    removing old ones does not), the look (camera settings and logo) and whether it
+    has a web rendition (so a video made before it had one, or before the web limit
+    was lowered, gets it at the next refresh rather than with the next image). An
+    image that goes changes nothing: its day is kept in its segment.
     """
-    facts = [selection[segmented.DAYS]["from"], selection.get("watermark"), newest_image, look]
+    facts = [selection[segmented.DAYS]["from"], selection.get("watermark"), newest_image, look, web]
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -107,7 +109,8 @@ def refresh(period: PeriodVideo, now: datetime | None = None) -> str:
         return "no images"
     selection = _selection(period, images, now)
     fps = period.batch.frame_rate if period.batch_id else settings.TIMELAPSER_CONTINUOUS_FPS
-    digest = signature(selection, newest, segmented.look_digest(period.camera, fps, selection))
+    look = segmented.look_digest(period.camera, fps, selection)
+    digest = signature(selection, newest, look, segmented.has_web_rendition(period.camera, fps, selection))
     # A failed render is tried again (a logo put back, a frame's file restored); only a video
     # that was made is left alone while nothing changes.
     if period.batch_id and digest == period.signature and period.batch.status != Status.FAILED:

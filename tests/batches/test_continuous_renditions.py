@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from PIL import Image as PILImage
 
-from batches import continuous, ffmpeg
+from batches import ffmpeg, renditions
 from batches.models import DaySegment
 from tests.batches.conftest import PALETTE, nearest
 from tests.batches.test_continuous import update
@@ -47,7 +47,7 @@ def test_web_join_holds_every_frame_and_follows_each_update(
     assert frame_colours(full) == frame_colours(web) == expected
     assert first.published_renditions["web"]["size"] == web.stat().st_size
     for segment in DaySegment.objects.filter(camera=camera):
-        assert ffmpeg.video_size(data_dir / continuous.web_segment(segment.file_path)) == (320, 240)
+        assert ffmpeg.video_size(data_dir / renditions.web_segment(segment.file_path)) == (320, 240)
     with PILImage.open(data_dir / first.published_renditions["poster"]) as poster:
         assert poster.format == "JPEG" and poster.size == SOURCE
 

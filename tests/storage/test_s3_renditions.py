@@ -10,7 +10,7 @@ import httpx
 import pytest
 from django.utils import timezone
 
-from batches import continuous, ffmpeg, render
+from batches import continuous, ffmpeg, render, renditions
 from batches.models import DaySegment, TimelapseBatch
 from batches.selection import Selection, create_batch
 from tests.batches import sprites
@@ -96,7 +96,7 @@ def test_continuous_segments_go_to_the_bucket_and_another_worker_joins_them(
     listing = s3_media.listing()
     for segment in DaySegment.objects.filter(camera=camera):
         assert f"site/{segment.file_path}" in listing
-        assert f"site/{continuous.web_segment(segment.file_path)}" in listing
+        assert f"site/{renditions.web_segment(segment.file_path)}" in listing
 
     shutil.rmtree(data_dir / "segments")  # the next update runs on a worker without them
     more = [
@@ -128,7 +128,7 @@ def test_continuous_segments_go_to_the_bucket_and_another_worker_joins_them(
     # No second copy on the render host of the days its prefix holds; the latest day is joined next.
     days = DaySegment.objects.filter(camera=camera).order_by("local_date")
     assert [(data_dir / s.file_path).exists() for s in days] == [False, False, True]
-    assert [(data_dir / continuous.web_segment(s.file_path)).exists() for s in days] == [False, False, True]
+    assert [(data_dir / renditions.web_segment(s.file_path)).exists() for s in days] == [False, False, True]
 
 
 def test_a_stale_local_segment_copy_is_replaced_by_the_bucket_one(s3_media, data_dir):
