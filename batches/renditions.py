@@ -190,16 +190,20 @@ def segment_plan(partial: Path, web_partial: Path | None, width: int, height: in
 
 
 def split_threads(full: tuple[int, int], web: tuple[int, int], cores: int | None = None) -> dict[str, int]:
-    """The cores shared between the two H.264 encoders by their pixels, at least one each.
+    """The cores shared between the two H.264 encoders by their pixels, one thread over the cores.
 
     Both run at once in one ffmpeg; each with x264's own default (1.5 x cores) would
-    oversubscribe the machine and double the frame buffers for no speed.
+    oversubscribe the machine and double the frame buffers for no speed. An exact split
+    (1 + 1 on 2 cores) left the full-resolution encoder, about twice the web one's work,
+    running on one core long after the web one was done: the render took as long as
+    two separate ones. Rounding the full one's share up lets it take the core the
+    web one leaves idle.
     """
     # A layout that caps the render's threads (TIMELAPSER_RENDER_THREADS) caps both encoders' sum.
     cores = cores or settings.TIMELAPSER_RENDER_THREADS or os.cpu_count() or 1
     full_px, web_px = full[0] * full[1], web[0] * web[1]
-    share = max(1, min(cores - 1, round(cores * full_px / (full_px + web_px)))) if cores > 1 else 1
-    return {"full": share, "web": max(1, cores - share)}
+    share = max(1, min(cores, math.ceil(cores * full_px / (full_px + web_px))))
+    return {"full": share, "web": max(1, cores + 1 - share)}
 
 
 def final_name(partial: Path) -> str:
