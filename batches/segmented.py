@@ -28,7 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 from PIL import Image as PILImage
 
-from batches import continuous, ffmpeg, lifecycle, renditions, scrubsprite
+from batches import continuous, ffmpeg, lifecycle, renditions, scrubsprite, segmentstore
 from batches.ffmpeg import RenderError, VideoSettings
 from batches.frames import (
     captions,
@@ -43,7 +43,7 @@ from batches.frames import (
     videos_dir,
 )
 from batches.models import BatchSegment, DaySegment, TimelapseBatch, TimelapseImage
-from common.paths import relative_to_data, remove_media_file
+from common.paths import relative_to_data
 
 log = logging.getLogger(__name__)
 DAYS = "days"
@@ -187,8 +187,8 @@ def render(batch: TimelapseBatch, workdir: Path) -> None:
         _encode_day(batch, day, tz, video, web, folder, workdir, heartbeat)
     for gone in BatchSegment.objects.filter(batch=batch).exclude(_in_range(first, last)):
         # Days that left the period (a week or a month moved on) never come back.
-        remove_media_file(gone.file_path)
-        remove_media_file(renditions.web_segment(gone.file_path))
+        segmentstore.remove(gone.file_path)
+        segmentstore.remove(renditions.web_segment(gone.file_path))
         gone.delete()
     segments = _joinable(batch, first, last, video)
     if not segments:
@@ -244,7 +244,7 @@ def render(batch: TimelapseBatch, workdir: Path) -> None:
         for kind in ("full", "web"):
             key = renditions.prefix_key(kind)
             if old_prefix.get(key) and old_prefix[key] != new_prefix.get(key):
-                remove_media_file(old_prefix[key])
+                segmentstore.remove(old_prefix[key])
 
 
 def _encode_day(
@@ -287,7 +287,7 @@ def _encode_day(
             plan.outputs["web"].replace(web_target)
         elif web_target.exists():
             # A web segment left from a look that had one would later be joined as this day's.
-            remove_media_file(relative_to_data(web_target))
+            segmentstore.remove(relative_to_data(web_target))
         plan.outputs["full"].replace(target)
     finally:
         for path in plan.outputs.values():

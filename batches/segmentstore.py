@@ -1,5 +1,9 @@
 """Where a continuous video's day segments and prefix joins live when media is in a bucket.
 
+A period video's segments (batches.segmented) are never uploaded: they stay on the render
+host's disk, and remove() is how they go too, so that with a bucket the local file is not
+left behind when only the (absent) key is deleted.
+
 ffmpeg joins local files, so DATA_DIR/segments stays the render worker's working copy
 either way. With a bucket (common.mediastore) each segment is uploaded once it is
 written and its DaySegment row saved only after that; a worker without the local copy

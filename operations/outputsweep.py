@@ -31,7 +31,7 @@ from batches.frames import output_batch_id
 from batches.models import TimelapseBatch
 from cameras.models import Camera
 from common import mediastore
-from common.paths import remove_media_files
+from common.paths import UnsafePath, media_path, remove_media_files
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,34 @@ def sweep_orphan_outputs(*, now: datetime, dry_run: bool) -> tuple[int, int]:
         remove_media_files(relative for relative, _ in orphans)
         if not mediastore.remote():
             _remove_empty_folders({relative.rpartition("/")[0] for relative, _ in orphans})
+    if mediastore.remote():
+        _sweep_local_segments(grace, dry_run)
     return len(orphans), sum(size for _, size in orphans)
+
+
+def _sweep_local_segments(grace: float, dry_run: bool) -> None:
+    """With a bucket, the render host's own segment files of owners that are gone.
+
+    A period video's segments are never uploaded and a continuous video's have a local
+    working copy: listing only the bucket, a deleted batch's or camera's days stayed on
+    this disk for good. Counted apart from the bucket's (they are not media the bucket holds).
+    """
+    found = []
+    for relative, _size, modified in _local_listing("segments"):
+        owner = owner_of(relative)
+        if owner is not None and modified < grace:
+            found.append((owner, relative))
+    alive = {
+        kind: _existing(model, {pk for (k, pk), _ in found if k == kind})
+        for kind, model in (("batch", TimelapseBatch), ("camera", Camera))
+    }
+    orphans = [relative for (kind, pk), relative in found if pk not in alive[kind]]
+    if dry_run or not orphans:
+        return
+    for relative in orphans:
+        with contextlib.suppress(UnsafePath, OSError):
+            media_path(relative).unlink(missing_ok=True)
+    _remove_empty_folders({relative.rpartition("/")[0] for relative in orphans})
 
 
 def _remove_empty_folders(folders: set[str]) -> None:

@@ -277,3 +277,32 @@ def test_with_media_in_a_bucket_the_web_join_is_published_there_and_its_days_sta
     local = data_dir / "streamed.mp4"
     local.write_bytes(streamed.content)
     assert ffmpeg.video_size(local) == WEB and frame_colours(local) == expected
+
+
+def test_with_media_in_a_bucket_a_day_leaving_the_period_goes_from_the_render_hosts_disk(
+    s3_media, camera, add_frame, data_dir, small_web
+):
+    """The segments are only on the render host: deleting the (absent) bucket key alone left them there."""
+    now = timezone.now()
+    add_frame(camera, midnight(6) + timedelta(hours=1), PALETTE[0])
+    add_frame(camera, now - timedelta(minutes=1), PALETTE[1])
+    for image in Image.objects.filter(camera=camera):
+        s3_media.put(image.file_path, (data_dir / image.file_path).read_bytes())
+    period = enable(camera, Kind.LAST_7_DAYS)
+    periods.refresh(period, now)
+    first = render_period(period)
+    old_day = BatchSegment.objects.get(batch=first, local_date=midnight(6).date())
+    old = [data_dir / old_day.file_path, twins(first, data_dir)[old_day.local_date]]
+    assert all(path.is_file() for path in old)
+
+    assert periods.refresh(PeriodVideo.objects.get(pk=period.pk), now + timedelta(days=1)) == "queued"
+    second = render_period(period)
+
+    assert frame_colours(s3_file(s3_media, data_dir, second.published_renditions["web"]["path"])) == [1]
+    assert not any(path.exists() for path in old)
+
+
+def s3_file(s3_media, data_dir, key):
+    local = data_dir / "fetched.mp4"
+    local.write_bytes(s3_media.get(key))
+    return local

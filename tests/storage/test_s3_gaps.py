@@ -158,3 +158,31 @@ def test_the_video_sweep_deletes_a_deleted_batchs_objects_in_the_bucket(s3_media
             f"site/videos/{camera.pk}/gate-manual-{kept.pk}-20261130-120000-000001.mp4",
         ]
     )
+
+
+def test_with_a_bucket_the_video_sweep_also_takes_a_deleted_batchs_segments_from_the_local_disk(
+    s3_media, settings, data_dir
+):
+    """A period video's segments are never uploaded (README, "Storage"): listing only the bucket, a
+    deleted batch's days stayed on the render host's disk for good."""
+    settings.TIMELAPSER_ORPHAN_GRACE_HOURS = 1
+    camera = make_camera()
+    gone, kept = make_batch(camera), make_batch(camera)
+    days = {}
+    for batch in (gone, kept):
+        folder = data_dir / "segments" / f"batch-{batch.pk}"
+        folder.mkdir(parents=True)
+        days[batch.pk] = [folder / "2026-11-30.mp4", folder / "2026-11-30.web.mp4"]
+        for path in days[batch.pk]:
+            path.write_bytes(b"day")
+    TimelapseBatch.objects.filter(pk=gone.pk).delete()
+
+    sweep_orphan_outputs(now=timezone.now(), dry_run=False)
+    assert all(path.is_file() for path in days[gone.pk]), "within the grace period"
+    sweep_orphan_outputs(now=timezone.now() + timedelta(hours=2), dry_run=True)
+    assert all(path.is_file() for path in days[gone.pk]), "a dry run deletes nothing"
+    sweep_orphan_outputs(now=timezone.now() + timedelta(hours=2), dry_run=False)
+
+    assert not any(path.exists() for path in days[gone.pk])
+    assert not (data_dir / "segments" / f"batch-{gone.pk}").exists()
+    assert all(path.is_file() for path in days[kept.pk])
