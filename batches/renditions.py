@@ -195,11 +195,12 @@ def split_threads(full: tuple[int, int], web: tuple[int, int], cores: int | None
     Both run at once in one ffmpeg; each with x264's own default (1.5 x cores) would
     oversubscribe the machine and double the frame buffers for no speed. An exact split
     (1 + 1 on 2 cores) left the full-resolution encoder, about twice the web one's work,
-    running on one core long after the web one was done: the render took as long as
-    two separate ones. Rounding the full one's share up lets it take the core the
+    running on one core long after the web one was done: the render took nearly as
+    long as two separate ones. Rounding the full one's share up lets it take the core the
     web one leaves idle.
     """
-    # A layout that caps the render's threads (TIMELAPSER_RENDER_THREADS) caps both encoders' sum.
+    # A layout that caps the render's threads (TIMELAPSER_RENDER_THREADS) caps both encoders' sum
+    # (give or take that one thread).
     cores = cores or settings.TIMELAPSER_RENDER_THREADS or os.cpu_count() or 1
     full_px, web_px = full[0] * full[1], web[0] * web[1]
     share = max(1, min(cores, math.ceil(cores * full_px / (full_px + web_px))))
