@@ -79,12 +79,34 @@ def click_and_load(driver, element) -> None:
     then can come from the old page (and go stale) or be missing from a half-built
     new one, more often on a loaded machine.
     """
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     old_page = driver.find_element("tag name", "html")
     element.click()
-    WebDriverWait(driver, PATIENCE).until(expected_conditions.staleness_of(old_page))
+    WebDriverWait(driver, PATIENCE).until(_gone(old_page))
     WebDriverWait(driver, PATIENCE).until(
         lambda d: d.execute_script("return document.readyState") == "complete"
     )
+
+
+def _gone(element):
+    """selenium's staleness_of, plus ChromeDriver's other answer for a page being torn down.
+
+    Asked mid-navigation, ChromeDriver can answer "unknown error: unhandled inspector error:
+    Node with given id does not belong to the document" instead of a stale element: seen
+    once under CI's load on the Protect console test. Either means the old page is leaving.
+    """
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def left(_driver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+
+    return left
