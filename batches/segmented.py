@@ -80,11 +80,19 @@ def look(camera, fps: int, selection: dict) -> VideoSettings | None:
 
 def look_digest(camera, fps: int, selection: dict) -> str | None:
     """The look's hash, or a readable marker when it cannot be worked out (the render will say why)."""
+    return look_summary(camera, fps, selection)[0]
+
+
+def look_summary(camera, fps: int, selection: dict) -> tuple[str | None, bool]:
+    """The look's hash (look_digest) and whether the video it makes has a web rendition
+    (False while the look is unknown), from one look at the camera's settings."""
     try:
         video = look(camera, fps, selection)
     except RenderError as exc:
-        return f"error: {exc}"
-    return video.digest() if video else None
+        return f"error: {exc}", False
+    if video is None:
+        return None, False
+    return video.digest(), wants_web(selection, video.width, video.height)
 
 
 def wants_web(selection: dict, width: int, height: int) -> bool:
@@ -95,15 +103,6 @@ def wants_web(selection: dict, width: int, height: int) -> bool:
     except renditions.RenditionError:
         return False
     return renditions.needs_web(kinds, width, height)
-
-
-def has_web_rendition(camera, fps: int, selection: dict) -> bool:
-    """Whether the video this selection makes has a web rendition (False while its look is unknown)."""
-    try:
-        video = look(camera, fps, selection)
-    except RenderError:
-        return False
-    return video is not None and wants_web(selection, video.width, video.height)
 
 
 def _complete(segment: BatchSegment, digest: str | None, web: bool) -> bool:

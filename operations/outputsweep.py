@@ -73,26 +73,30 @@ def _existing(model, ids: set[int]) -> set[int]:
     return found
 
 
-def sweep_orphan_outputs(*, now: datetime, dry_run: bool) -> tuple[int, int]:
-    """Remove old video and segment files whose batch or camera row is gone; (files, bytes)."""
-    grace = (now - timedelta(hours=settings.TIMELAPSER_ORPHAN_GRACE_HOURS)).timestamp()
-    listing = mediastore.listing if mediastore.remote() else _local_listing
+def _orphans(entries: Iterator[tuple[str, int, float]], grace: float) -> list[tuple[str, int]]:
+    """The (path, size) of listed files older than `grace` whose batch or camera row is gone."""
     candidates: list[tuple[tuple[str, int], str, int]] = []
-    try:
-        for folder in FOLDERS:
-            for relative, size, modified in listing(folder):
-                owner = owner_of(relative)
-                if owner is not None and modified < grace:
-                    candidates.append((owner, relative, size))
-    except mediastore.MediaStoreError as exc:
-        # The rest of the cleanup still runs; the next run lists again from the start.
-        log.warning("video sweep stopped: %s", exc)
-        return 0, 0
+    for relative, size, modified in entries:
+        owner = owner_of(relative)
+        if owner is not None and modified < grace:
+            candidates.append((owner, relative, size))
     alive = {
         "batch": _existing(TimelapseBatch, {pk for (kind, pk), _, _ in candidates if kind == "batch"}),
         "camera": _existing(Camera, {pk for (kind, pk), _, _ in candidates if kind == "camera"}),
     }
-    orphans = [(relative, size) for (kind, pk), relative, size in candidates if pk not in alive[kind]]
+    return [(relative, size) for (kind, pk), relative, size in candidates if pk not in alive[kind]]
+
+
+def sweep_orphan_outputs(*, now: datetime, dry_run: bool) -> tuple[int, int]:
+    """Remove old video and segment files whose batch or camera row is gone; (files, bytes)."""
+    grace = (now - timedelta(hours=settings.TIMELAPSER_ORPHAN_GRACE_HOURS)).timestamp()
+    listing = mediastore.listing if mediastore.remote() else _local_listing
+    try:
+        orphans = _orphans((entry for folder in FOLDERS for entry in listing(folder)), grace)
+    except mediastore.MediaStoreError as exc:
+        # The rest of the cleanup still runs; the next run lists again from the start.
+        log.warning("video sweep stopped: %s", exc)
+        return 0, 0
     if orphans and not dry_run:
         remove_media_files(relative for relative, _ in orphans)
         if not mediastore.remote():
@@ -109,22 +113,13 @@ def _sweep_local_segments(grace: float, dry_run: bool) -> None:
     working copy: listing only the bucket, a deleted batch's or camera's days stayed on
     this disk for good. Counted apart from the bucket's (they are not media the bucket holds).
     """
-    found = []
-    for relative, _size, modified in _local_listing("segments"):
-        owner = owner_of(relative)
-        if owner is not None and modified < grace:
-            found.append((owner, relative))
-    alive = {
-        kind: _existing(model, {pk for (k, pk), _ in found if k == kind})
-        for kind, model in (("batch", TimelapseBatch), ("camera", Camera))
-    }
-    orphans = [relative for (kind, pk), relative in found if pk not in alive[kind]]
+    orphans = _orphans(_local_listing("segments"), grace)
     if dry_run or not orphans:
         return
-    for relative in orphans:
+    for relative, _ in orphans:
         with contextlib.suppress(UnsafePath, OSError):
             media_path(relative).unlink(missing_ok=True)
-    _remove_empty_folders({relative.rpartition("/")[0] for relative in orphans})
+    _remove_empty_folders({relative.rpartition("/")[0] for relative, _ in orphans})
 
 
 def _remove_empty_folders(folders: set[str]) -> None:

@@ -109,8 +109,8 @@ def refresh(period: PeriodVideo, now: datetime | None = None) -> str:
         return "no images"
     selection = _selection(period, images, now)
     fps = period.batch.frame_rate if period.batch_id else settings.TIMELAPSER_CONTINUOUS_FPS
-    look = segmented.look_digest(period.camera, fps, selection)
-    digest = signature(selection, newest, look, segmented.has_web_rendition(period.camera, fps, selection))
+    look, web = segmented.look_summary(period.camera, fps, selection)
+    digest = signature(selection, newest, look, web)
     # A failed render is tried again (a logo put back, a frame's file restored); only a video
     # that was made is left alone while nothing changes.
     if period.batch_id and digest == period.signature and period.batch.status != Status.FAILED:

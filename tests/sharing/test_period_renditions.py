@@ -18,7 +18,7 @@ from tests.batches import conftest as batch_fixtures
 from tests.batches import sprites
 from tests.batches.conftest import PALETTE, SIZE, nearest
 from tests.factories import make_share
-from tests.sharing.test_period_segments import enable, midnight, render_period
+from tests.sharing.test_period_segments import an_old_day_and_today, enable, midnight, render_period
 from tests.storage.conftest import s3_media, s3_server
 
 pytestmark = pytest.mark.django_db
@@ -168,9 +168,7 @@ def test_a_day_without_a_web_segment_is_encoded_again_or_the_video_goes_without_
 
 def test_a_day_leaving_the_period_takes_its_web_segment_with_it(camera, add_frame, data_dir, small_web):
     now = timezone.now()
-    add_frame(camera, midnight(6) + timedelta(hours=1), PALETTE[0])
-    add_frame(camera, now - timedelta(minutes=1), PALETTE[1])
-    period = enable(camera, Kind.LAST_7_DAYS)
+    period = an_old_day_and_today(camera, add_frame, now)
     periods.refresh(period, now)
     first = render_period(period)
     old = twins(first, data_dir)[midnight(6).date()]
@@ -284,11 +282,9 @@ def test_with_media_in_a_bucket_a_day_leaving_the_period_goes_from_the_render_ho
 ):
     """The segments are only on the render host: deleting the (absent) bucket key alone left them there."""
     now = timezone.now()
-    add_frame(camera, midnight(6) + timedelta(hours=1), PALETTE[0])
-    add_frame(camera, now - timedelta(minutes=1), PALETTE[1])
+    period = an_old_day_and_today(camera, add_frame, now)
     for image in Image.objects.filter(camera=camera):
         s3_media.put(image.file_path, (data_dir / image.file_path).read_bytes())
-    period = enable(camera, Kind.LAST_7_DAYS)
     periods.refresh(period, now)
     first = render_period(period)
     old_day = BatchSegment.objects.get(batch=first, local_date=midnight(6).date())

@@ -55,6 +55,14 @@ def midnight(days_ago: int):
     return timezone.now().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days_ago)
 
 
+def an_old_day_and_today(camera, add_frame, now) -> PeriodVideo:
+    """A "last 7 days" video's oldest day (six days back, colour 0) and its newest (now, colour 1):
+    the first leaves the period a day later. Enabled, not refreshed yet."""
+    add_frame(camera, midnight(6) + timedelta(hours=1), PALETTE[0])
+    add_frame(camera, now - timedelta(minutes=1), PALETTE[1])
+    return enable(camera, Kind.LAST_7_DAYS)
+
+
 def earlier_this_month():
     """A moment in the past of this (UTC) month, even in its first minute."""
     now = timezone.now()
@@ -155,9 +163,7 @@ def test_the_whole_project_video_keeps_days_whose_images_the_cleanup_removed(cam
 
 def test_a_day_that_leaves_the_last_7_days_leaves_the_video_and_its_segment_goes(camera, add_frame, data_dir):
     now = timezone.now()
-    add_frame(camera, midnight(6) + timedelta(hours=1), PALETTE[0])
-    add_frame(camera, now - timedelta(minutes=1), PALETTE[1])
-    period = enable(camera, Kind.LAST_7_DAYS)
+    period = an_old_day_and_today(camera, add_frame, now)
     periods.refresh(period, now)
     first = render_period(period)
     assert colours(data_dir / first.published_path) == [0, 1]
